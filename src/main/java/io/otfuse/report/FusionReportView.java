@@ -184,16 +184,11 @@ public final class FusionReportView {
         } else {
             List<FusionMaps.Entry> shown = pick(maps, maxHeatmaps);
             b.subheading("Transport maps");
-            b.paragraph("Block means of each plan (model k's neurons as rows, the anchor's as columns), scaled by n so that "
-                    + "a permutation gives 1 on its matches. Showing " + shown.size() + " of " + maps.size() + ".");
+            b.paragraph("Each plan downsampled to blocks: a cell is the share of its row block's transport mass (model k's "
+                    + "neurons) sent to its column block (the anchor's neurons), so every row sums to 1. Showing " + shown.size()
+                    + " of " + maps.size() + ".");
             for (FusionMaps.Entry e : shown) {
-                double[][] v = e.values();
-                double[][] scaled = new double[v.length][];
-                for (int i = 0; i < v.length; i++) {
-                    scaled[i] = v[i].clone();
-                    for (int j = 0; j < scaled[i].length; j++) scaled[i][j] *= e.n();
-                }
-                double[][] d = Downsample.blockMean(scaled, maxSide);
+                double[][] d = rowShares(new FusionMaps.Entry(e.space(), e.model(), e.n(), e.m(), Downsample.blockMean(e.values(), maxSide)));
                 int br = (int) Math.ceil((double) e.n() / d.length), bc = (int) Math.ceil((double) e.m() / d[0].length);
                 b.heatmap(e.space() + ", model " + e.model() + " \u2192 anchor (" + e.n() + " \u00d7 " + e.m() + ")",
                         "anchor neuron" + (bc > 1 ? " (blocks of " + bc + ")" : ""), "model " + e.model() + " neuron" + (br > 1 ? " (blocks of " + br + ")" : ""),
@@ -201,6 +196,29 @@ public final class FusionReportView {
             }
         }
         return b;
+    }
+
+    /**
+     * The block means of a sidecar map turned into row shares: block sum / row-block mass. With only the means at hand,
+     * block sums are mean x (rows in block) x (columns in block); the row blocks' masses are their row sums.
+     */
+    static double[][] rowShares(FusionMaps.Entry e) {
+        double[][] v = e.values();
+        int rows = v.length, cols = v[0].length;
+        int br = Downsample.block(e.n(), rows), bc = Downsample.block(e.m(), cols);
+        boolean exact = Downsample.blocks(e.n(), br) == rows && Downsample.blocks(e.m(), bc) == cols;
+        double[][] out = new double[rows][cols];
+        for (int i = 0; i < rows; i++) {
+            int nr = exact ? Math.min(br, e.n() - i * br) : 1;
+            double total = 0;
+            for (int j = 0; j < cols; j++) {
+                int nc = exact ? Math.min(bc, e.m() - j * bc) : 1;
+                out[i][j] = v[i][j] * nr * nc;
+                total += out[i][j];
+            }
+            if (total > 0) for (int j = 0; j < cols; j++) out[i][j] /= total;
+        }
+        return out;
     }
 
     /** At most {@code k} entries evenly spread over the list, first and last included. */

@@ -23,8 +23,23 @@ public final class ResultSections {
         return b.table(caption, List.of("model", metric + " one-shot" + unit, metric + " after finetune" + unit, "time (s)"), rows);
     }
 
+    /** The results table as grouped bars per model: one-shot and after finetune (missing values left out). */
+    public static HtmlReport.Builder resultsChart(HtmlReport.Builder b, String title, String metric, boolean percent, List<ModelResult> results) {
+        List<String> models = new ArrayList<>();
+        double[] one = new double[results.size()], fine = new double[results.size()];
+        for (int i = 0; i < results.size(); i++) {
+            models.add(results.get(i).model());
+            one[i] = scale(results.get(i).oneShot(), percent);
+            fine[i] = scale(results.get(i).afterFinetune(), percent);
+        }
+        Map<String, double[]> series = new LinkedHashMap<>();
+        series.put("one-shot", one);
+        series.put("after finetune", fine);
+        return b.barChart(title, metric + (percent ? " (%)" : ""), models, series);
+    }
+
     private static double scale(double v, boolean percent) {
-        return percent ? Math.round(v * 1e4) / 1e2 : v;
+        return percent && Double.isFinite(v) ? Math.round(v * 1e4) / 1e2 : v;
     }
 
     /**

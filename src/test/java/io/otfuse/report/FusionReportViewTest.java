@@ -137,6 +137,20 @@ class FusionReportViewTest {
     }
 
     @Test
+    void heatmapCellsAreRowShares() {
+        // 5 x 5 permutation-like plan (mass 1) into blocks of 2: rows {0,1}, {2,3}, {4}
+        int[] perm = {1, 0, 4, 2, 3};
+        double[] p = new double[25];
+        for (int i = 0; i < 5; i++) p[i * 5 + perm[i]] = 0.2;
+        double[][] s = FusionReportView.rowShares(FusionMaps.Entry.of("s", 1, p, 5, 5, 3));
+        assertArrayEquals(new double[] {1, 0, 0}, s[0], 1e-12);
+        assertArrayEquals(new double[] {0, 0.5, 0.5}, s[1], 1e-12);
+        assertArrayEquals(new double[] {0, 1, 0}, s[2], 1e-12);
+        double[][] r = FusionReportView.rowShares(FusionMaps.Entry.of("r", 1, FusionReportViewTest.noisyPermutation(300, 3), 300, 300, 128));
+        for (double[] row : r) assertEquals(1.0, java.util.Arrays.stream(row).sum(), 1e-9);
+    }
+
+    @Test
     void picksEvenlyIncludingFirstAndLast() {
         List<Integer> all = List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
         assertEquals(List.of(0, 3, 6, 9), FusionReportView.pick(all, 4));
