@@ -26,6 +26,8 @@ import java.util.Map;
 public final class HtmlReport {
     /** Heatmaps are downsampled to at most this many rows and columns unless told otherwise. */
     public static final int DEFAULT_MAX_SIDE = 128;
+    /** Larger requests are clamped to this (a heatmap is drawn at most ~512 px wide anyway). */
+    public static final int MAX_SIDE_LIMIT = 512;
 
     private HtmlReport() {}
 
@@ -118,21 +120,21 @@ public final class HtmlReport {
             return chart(title, Charts.bar(title, yLabel, categories, series));
         }
 
-        /** A heatmap of {@code matrix}, block-averaged to at most {@code maxSide} rows and columns first. */
+        /** A heatmap of {@code matrix}, block-averaged to at most {@code maxSide} (clamped to 512) rows and columns first. */
         public Builder heatmap(String title, double[][] matrix, int maxSide) {
             return heatmap(title, "column", "row", matrix, maxSide);
         }
 
         /** A heatmap with axis labels, block-averaged to at most {@code maxSide} rows and columns first. */
         public Builder heatmap(String title, String xLabel, String yLabel, double[][] matrix, int maxSide) {
-            double[][] d = Downsample.blockMean(matrix, maxSide);
+            double[][] d = Downsample.blockMean(matrix, Math.min(maxSide, MAX_SIDE_LIMIT));
             if (d.length == 0 || d[0].length == 0) return paragraph(title + ": empty matrix");
             return chart(title, Charts.heatmap(title, xLabel, yLabel, d));
         }
 
         /** A heatmap of a row-major {@code rows x cols} matrix, block-averaged to at most {@code maxSide} first. */
         public Builder heatmap(String title, String xLabel, String yLabel, double[] flat, int rows, int cols, int maxSide) {
-            double[][] d = Downsample.blockMean(flat, rows, cols, maxSide);
+            double[][] d = Downsample.blockMean(flat, rows, cols, Math.min(maxSide, MAX_SIDE_LIMIT));
             if (d.length == 0 || d[0].length == 0) return paragraph(title + ": empty matrix");
             return chart(title, Charts.heatmap(title, xLabel, yLabel, d));
         }
