@@ -1,0 +1,145 @@
+package io.otfuse.fusion;
+
+import io.otfuse.io.Checkpoint;
+import io.otfuse.io.ExitCode;
+import io.otfuse.io.ModelConfig;
+import io.otfuse.io.OtfuseException;
+import io.otfuse.io.VitConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Activation features for activation-based alignment (method.md §10): the same samples through every model,
+ * recorded at the taps the spec names; tokens filtered (all, cls, centred k x k window of the patch grid,
+ * cls only on the last layer); each neuron's column standardised / centred / L2-normalised. A space whose
+ * taps are parameters rather than modules (ViT cls token, position embeddings) uses its weights, as the
+ * reference does.
+ */
+public final class Activations {
+    private final List<Map<String, List<float[][]>>> byModel;
+    private final FusionOptions o;
+    private final ModelConfig anchorCfg;
+
+    private Activations(List<Map<String, List<float[][]>>> byModel, FusionOptions o, ModelConfig anchorCfg) {
+        this.byModel = byModel;
+        this.o = o;
+        this.anchorCfg = anchorCfg;
+    }
+
+    static Activations collect(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source) {
+        if (source == null) {
+            throw new OtfuseException(ExitCode.USAGE, "--align activations (and --residual weighted-*) need model activations, which this build cannot compute yet; use --align weights");
+        }
+        if (o.data == null) throw new OtfuseException(ExitCode.USAGE, "--align activations needs --data SPEC (the samples to run)");
+        Set<String> modules = new LinkedHashSet<>();
+        for (Plan.Space sp : plan.spaces()) modules.addAll(sp.taps());
+        List<Map<String, List<float[][]>>> acts = new ArrayList<>();
+        for (Checkpoint c : models) {
+            acts.add(source.collect(c.dir(), List.copyOf(modules), new ActivationSource.Samples(o.data, o.samples, o.seed)));
+        }
+        return new Activations(acts, o, models.get(o.anchor).config());
+    }
+
+    /** Features of model k and the anchor for a solved space, or null when its taps are not module outputs. */
+    GroundMetric.Features[] features(Plan.Space sp, int k, int anchor) {
+        List<GroundMetric.Features> fk = new ArrayList<>(), fa = new ArrayList<>();
+        for (String tap : sp.taps()) {
+            List<float[][]> ak = byModel.get(k).get(tap), aa = byModel.get(anchor).get(tap);
+            if (ak == null || aa == null) return null;
+            boolean clsOnly = o.lastLayerCls && sp.lastLayerCls() && sp.layer() == anchorCfg.numHiddenLayers - 1;
+            fk.add(neuronRows(filter(ak, clsOnly)));
+            fa.add(neuronRows(filter(aa, clsOnly)));
+        }
+        if (fk.isEmpty()) return null;
+        return new GroundMetric.Features[] {GroundMetric.Features.concat(transposeAll(fk)), GroundMetric.Features.concat(transposeAll(fa))};
+    }
+
+    private static List<GroundMetric.Features> transposeAll(List<GroundMetric.Features> l) {
+        // every tap contributes its rows (samples x tokens) to each neuron's feature vector
+        return l;
+    }
+
+    /** Kept rows: samples x kept tokens, each row one activation vector of width w. */
+    private float[][] filter(List<float[][]> samples, boolean clsOnly) {
+        List<float[]> rows = new ArrayList<>();
+        for (float[][] s : samples) {
+            int t = s.length;
+            for (int tok = 0; tok < t; tok++) if (keep(tok, t, clsOnly)) rows.add(s[tok]);
+        }
+        return rows.toArray(new float[0][]);
+    }
+
+    boolean keep(int tok, int tokens, boolean clsOnly) {
+        if (tokens == 1) return true;
+        if (clsOnly || o.tokens.equals("cls")) return tok == 0;
+        if (o.tokens.equals("all")) return true;
+        int k = Integer.parseInt(o.tokens.substring("window-".length()));
+        if (!(anchorCfg instanceof VitConfig v) || tokens != v.seqLength()) return true; // no cls + grid layout: no window
+        if (tok == 0) return true;
+        int g = v.gridSize(), start = (g - k) / 2;
+        if (k >= g) return true;
+        int r = (tok - 1) / g, c = (tok - 1) % g;
+        return r >= start && r < start + k && c >= start && c < start + k;
+    }
+
+    /** Rows = neurons: column j of the [R x w] matrix, normalised per neuron. */
+    private GroundMetric.Features neuronRows(float[][] rows) {
+        int r = rows.length, w = rows[0].length;
+        float[] x = new float[w * r];
+        for (int j = 0; j < w; j++) {
+            double mean = 0, sq = 0;
+            for (float[] row : rows) mean += row[j];
+            mean /= r;
+            for (float[] row : rows) sq += (row[j] - mean) * (row[j] - mean);
+            double std = Math.sqrt(sq / Math.max(1, r - 1));
+            double l2 = 0;
+            for (float[] row : rows) l2 += (double) row[j] * row[j];
+            l2 = Math.sqrt(l2);
+            for (int i = 0; i < r; i++) {
+                double v = rows[i][j];
+                v = switch (o.actNorm) {
+                    case "standardise" -> (v - mean) / (std + 1e-9);
+                    case "centre" -> v - mean;
+                    case "l2" -> v / (l2 + 1e-9);
+                    default -> v;
+                };
+                x[j * r + i] = (float) v;
+            }
+        }
+        return new GroundMetric.Features(x, w, r);
+    }
+
+    /** Mean |activation| of the anchor at each join input, one value per anchor neuron. */
+    double[][] joinMagnitudes(Plan.Space sp, boolean perNeuron) {
+        List<String> taps = sp.taps();
+        if (taps.size() != sp.joinInputs().size()) {
+            // e.g. the embedding join, whose inputs are parameters: weigh them equally
+            double[][] eq = new double[sp.joinInputs().size()][anchorCfg.hiddenSize];
+            for (double[] e : eq) java.util.Arrays.fill(e, 1);
+            return eq;
+        }
+        double[][] out = new double[taps.size()][];
+        for (int t = 0; t < taps.size(); t++) {
+            List<float[][]> a = byModel.get(o.anchor).get(taps.get(t));
+            if (a == null) throw new OtfuseException(ExitCode.INTERNAL, "activation source returned no output for " + taps.get(t));
+            int w = a.get(0)[0].length;
+            double[] mag = new double[w];
+            long cnt = 0;
+            for (float[][] s : a) for (float[] row : s) {
+                for (int j = 0; j < w; j++) mag[j] += Math.abs(row[j]);
+                cnt++;
+            }
+            double all = 0;
+            for (int j = 0; j < w; j++) {
+                mag[j] /= cnt;
+                all += mag[j] / w;
+            }
+            if (!perNeuron) java.util.Arrays.fill(mag, all);
+            out[t] = mag;
+        }
+        return out;
+    }
+}
