@@ -41,7 +41,7 @@ public final class Fusion {
                 entries.add(TensorEntry.ofFloats(e.getKey(), r.shapes().get(e.getKey()), e.getValue(), dtype));
             }
             new CheckpointWriter(out, force).config(r.config()).tensors(entries).companionsFrom(a)
-                    .file(REPORT, json(r.report())).file(CONFIG, yaml(o.toMap())).write();
+                    .file(REPORT, json(r.report())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
             return r.report();
         } finally {
             for (Checkpoint c : models) c.close();
@@ -55,6 +55,15 @@ public final class Fusion {
         Activations acts = o.align.equals("activations") || o.residual.startsWith("weighted")
                 ? Activations.collect(models, o, plan, source) : null;
         return new Executor(models, o, plan, acts, progress).run();
+    }
+
+    /** The YAML that reproduces this run with {@code otfuse fuse --config}. */
+    static Map<String, Object> resolvedConfig(List<Path> dirs, Path out, FusionOptions o) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("models", dirs.stream().map(d -> d.toAbsolutePath().toString()).toList());
+        m.put("out", out.toAbsolutePath().toString());
+        m.putAll(o.toMap());
+        return m;
     }
 
     static byte[] json(Object o) {

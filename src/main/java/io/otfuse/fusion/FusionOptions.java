@@ -152,6 +152,80 @@ public final class FusionOptions implements Cloneable {
         }
     }
 
+    /**
+     * Sets one option by its YAML key from a parsed YAML/flag value (string, number, boolean or list).
+     * Unknown keys are a usage error listing the valid ones.
+     */
+    public void set(String key, Object v) {
+        try {
+            switch (key) {
+                case "preset" -> preset = str(v);
+                case "align" -> align = str(v);
+                case "solver" -> solver = str(v);
+                case "reg" -> reg = num(v);
+                case "sinkhorn-max-iter" -> sinkhornMaxIter = (int) num(v);
+                case "sinkhorn-stop-thr" -> sinkhornStopThr = num(v);
+                case "topology" -> topology = str(v);
+                case "qk" -> qk = str(v);
+                case "residual" -> residual = str(v);
+                case "cls-map" -> clsMap = str(v);
+                case "head-aware" -> headAware = bool(v);
+                case "reference-axes" -> referenceAxes = bool(v);
+                case "tmap-norm" -> tmapNorm = str(v);
+                case "encoder-half-alpha" -> encoderHalfAlpha = bool(v);
+                case "weights" -> weights = v == null ? null : nums(v);
+                case "anchor" -> anchor = (int) num(v);
+                case "weight-norm" -> weightNorm = str(v);
+                case "norm-after-concat" -> normAfterConcat = bool(v);
+                case "metric" -> metric = str(v);
+                case "cost-norm" -> costNorm = str(v);
+                case "clip" -> clip = v == null ? null : nums(v);
+                case "clip-reg" -> clipReg = num(v);
+                case "data" -> data = v == null ? null : str(v);
+                case "samples" -> samples = (int) num(v);
+                case "tokens" -> tokens = str(v);
+                case "last-layer-cls" -> lastLayerCls = bool(v);
+                case "act-norm" -> actNorm = str(v);
+                case "pca" -> pca = (int) num(v);
+                case "seed" -> seed = (long) num(v);
+                case "dtype" -> dtype = v == null ? null : str(v);
+                default -> throw usage("unknown option '" + key + "' (valid: " + String.join(", ", KEYS) + ")");
+            }
+        } catch (NumberFormatException | ClassCastException e) {
+            throw usage("option '" + key + "': cannot use value '" + v + "'");
+        }
+    }
+
+    private static String str(Object v) {
+        if (v == null) throw new ClassCastException();
+        return v.toString();
+    }
+
+    private static double num(Object v) {
+        if (v instanceof Number n) return n.doubleValue();
+        return Double.parseDouble(str(v).trim());
+    }
+
+    private static boolean bool(Object v) {
+        if (v instanceof Boolean b) return b;
+        String s = str(v).trim().toLowerCase();
+        if (s.equals("true")) return true;
+        if (s.equals("false")) return false;
+        throw new ClassCastException();
+    }
+
+    private static double[] nums(Object v) {
+        if (v instanceof java.util.List<?> l) {
+            double[] r = new double[l.size()];
+            for (int i = 0; i < r.length; i++) r[i] = num(l.get(i));
+            return r;
+        }
+        String[] parts = str(v).split(",");
+        double[] r = new double[parts.length];
+        for (int i = 0; i < r.length; i++) r[i] = Double.parseDouble(parts[i].trim());
+        return r;
+    }
+
     /** The resolved options as an ordered map (saved next to the output as YAML). */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
