@@ -54,12 +54,12 @@ public final class Activations {
             fa.add(neuronRows(filter(aa, clsOnly)));
         }
         if (fk.isEmpty()) return null;
-        return new GroundMetric.Features[] {GroundMetric.Features.concat(transposeAll(fk)), GroundMetric.Features.concat(transposeAll(fa))};
-    }
-
-    private static List<GroundMetric.Features> transposeAll(List<GroundMetric.Features> l) {
-        // every tap contributes its rows (samples x tokens) to each neuron's feature vector
-        return l;
+        if (sp.blocks() > 1) {
+            // joint Q/K: neurons of both taps stacked in the same (Q, K) order as the weights (the reference mixes them, Q3)
+            return new GroundMetric.Features[] {GroundMetric.stack(fk.toArray(new GroundMetric.Features[0])),
+                    GroundMetric.stack(fa.toArray(new GroundMetric.Features[0]))};
+        }
+        return new GroundMetric.Features[] {GroundMetric.Features.concat(fk), GroundMetric.Features.concat(fa)};
     }
 
     /** Kept rows: samples x kept tokens, each row one activation vector of width w. */

@@ -138,7 +138,7 @@ public final class Executor {
     }
 
     int size(Plan.Space sp, int k) {
-        return ArchSpec.size(sp.size(), models.get(k).config());
+        return ArchSpec.size(sp.size(), models.get(k).config()) * sp.blocks();
     }
 
     TransportMap map(String space, int k) {
@@ -253,19 +253,26 @@ public final class Executor {
 
     /** Features from the weights of the space's source tensors, their other axes already in anchor coordinates. */
     private GroundMetric.Features[] weightFeatures(Plan.Space sp, int k) {
-        List<GroundMetric.Features> fk = new ArrayList<>(), fa = new ArrayList<>();
-        for (Plan.Source src : sp.sources()) {
-            Plan.Tensor t = tensor(src.tensor());
-            fk.add(rowsOf(moveOthers(t, k, src.axis()), src.axis()));
-            fa.add(rowsOf(new Shaped(read(anchor, t.name()), shape(anchor, t.name())), src.axis()));
+        GroundMetric.Features[] byBlockK = new GroundMetric.Features[sp.blocks()], byBlockA = new GroundMetric.Features[sp.blocks()];
+        for (int b = 0; b < sp.blocks(); b++) {
+            List<GroundMetric.Features> fk = new ArrayList<>(), fa = new ArrayList<>();
+            for (Plan.Source src : sp.sources()) {
+                if (src.block() != b) continue;
+                Plan.Tensor t = tensor(src.tensor());
+                fk.add(rowsOf(moveOthers(t, k, src.axis()), src.axis()));
+                fa.add(rowsOf(new Shaped(read(anchor, t.name()), shape(anchor, t.name())), src.axis()));
+            }
+            if (o.normAfterConcat) {
+                byBlockK[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fk), o.weightNorm);
+                byBlockA[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fa), o.weightNorm);
+            } else {
+                fk.replaceAll(f -> GroundMetric.normaliseWeights(f, o.weightNorm));
+                fa.replaceAll(f -> GroundMetric.normaliseWeights(f, o.weightNorm));
+                byBlockK[b] = GroundMetric.Features.concat(fk);
+                byBlockA[b] = GroundMetric.Features.concat(fa);
+            }
         }
-        if (o.normAfterConcat) {
-            return new GroundMetric.Features[] {GroundMetric.normaliseWeights(GroundMetric.Features.concat(fk), o.weightNorm),
-                    GroundMetric.normaliseWeights(GroundMetric.Features.concat(fa), o.weightNorm)};
-        }
-        fk.replaceAll(f -> GroundMetric.normaliseWeights(f, o.weightNorm));
-        fa.replaceAll(f -> GroundMetric.normaliseWeights(f, o.weightNorm));
-        return new GroundMetric.Features[] {GroundMetric.Features.concat(fk), GroundMetric.Features.concat(fa)};
+        return new GroundMetric.Features[] {GroundMetric.stack(byBlockK), GroundMetric.stack(byBlockA)};
     }
 
     record Shaped(float[] x, long[] shape) {}
@@ -274,13 +281,54 @@ public final class Executor {
     private Shaped moveOthers(Plan.Tensor t, int k, int keep) {
         float[] x = read(k, t.name());
         long[] shape = shape(k, t.name()).clone();
+        int stacked = -1;
         for (int a = 0; a < shape.length; a++) {
             if (a == keep || t.spaces().get(a) == null) continue;
+            if (t.blocks().get(a) >= 0) {
+                stacked = a;
+                continue;
+            }
             TransportMap.Matrix mat = map(t.spaces().get(a), k).normalised(norm(t.dirs().get(a)));
             x = Transport.apply(x, shape, a, mat);
             shape[a] = mat.m();
         }
-        return new Shaped(x, shape);
+        if (stacked < 0) return new Shaped(x, shape);
+        // a block of a stacked space (joint Q/K): stack with the partner tensor, move, keep this block
+        int a = stacked, b = t.blocks().get(a);
+        Shaped mine = new Shaped(x, shape), other = moveOthers(tensor(t.partners().get(a)), k, a);
+        Shaped st = b == 0 ? stack(mine, other, a) : stack(other, mine, a);
+        TransportMap.Matrix mat = map(t.spaces().get(a), k).normalised(norm(t.dirs().get(a)));
+        float[] moved = Transport.apply(st.x(), st.shape(), a, mat);
+        long[] ms = st.shape().clone();
+        ms[a] = mat.m();
+        return slice(new Shaped(moved, ms), a, b * (mat.m() / 2), mat.m() / 2);
+    }
+
+    static Shaped stack(Shaped x, Shaped y, int axis) {
+        long[] s = x.shape().clone();
+        s[axis] += y.shape()[axis];
+        int pre = 1, post = 1;
+        for (int d = 0; d < axis; d++) pre *= (int) s[d];
+        for (int d = axis + 1; d < s.length; d++) post *= (int) s[d];
+        int nx = (int) x.shape()[axis], ny = (int) y.shape()[axis], n = nx + ny;
+        float[] out = new float[pre * n * post];
+        for (int p = 0; p < pre; p++) {
+            System.arraycopy(x.x(), p * nx * post, out, p * n * post, nx * post);
+            System.arraycopy(y.x(), p * ny * post, out, (p * n + nx) * post, ny * post);
+        }
+        return new Shaped(out, s);
+    }
+
+    static Shaped slice(Shaped x, int axis, int from, int len) {
+        long[] s = x.shape().clone();
+        int n = (int) s[axis];
+        s[axis] = len;
+        int pre = 1, post = 1;
+        for (int d = 0; d < axis; d++) pre *= (int) s[d];
+        for (int d = axis + 1; d < s.length; d++) post *= (int) s[d];
+        float[] out = new float[pre * len * post];
+        for (int p = 0; p < pre; p++) System.arraycopy(x.x(), (p * n + from) * post, out, p * len * post, len * post);
+        return new Shaped(out, s);
     }
 
     /** The slices along {@code axis} as rows: {@code [shape[axis], rest]}. */

@@ -28,6 +28,23 @@ public final class GroundMetric {
         }
     }
 
+    /** Rows of several blocks of one stacked space, one above the other (same feature length). */
+    public static Features stack(Features[] parts) {
+        if (parts.length == 1) return parts[0];
+        int rows = 0, dim = parts[0].dim();
+        for (Features f : parts) {
+            if (f.dim() != dim) throw new IllegalArgumentException("stacked blocks disagree on feature length");
+            rows += f.rows();
+        }
+        float[] x = new float[rows * dim];
+        int off = 0;
+        for (Features f : parts) {
+            System.arraycopy(f.x(), 0, x, off, f.x().length);
+            off += f.x().length;
+        }
+        return new Features(x, rows, dim);
+    }
+
     /** Weight normalisation of one feature block (method.md §4 step 1, plus {@code rms}). */
     public static Features normaliseWeights(Features f, String mode) {
         float[] x = f.x.clone();

@@ -13,7 +13,7 @@ public record Plan(String family, List<Space> spaces, List<Tensor> tensors, Map<
     public enum Rule { SOLVE, JOIN }
 
     /** One source of features for a solved space: a tensor and the axis that indexes the space's neurons. */
-    public record Source(String tensor, int axis) {}
+    public record Source(String tensor, int axis, int block) {}
 
     /**
      * A space to compute. {@code members} are the spec spaces that share its map; {@code input} is the space the
@@ -21,10 +21,14 @@ public record Plan(String family, List<Space> spaces, List<Tensor> tensors, Map<
      * activations (solve: one tap per member; join: one per input).
      */
     public record Space(String id, String size, Rule rule, List<Source> sources, List<String> joinInputs, List<String> members,
-                        String input, boolean heads, List<String> taps, int layer, boolean lastLayerCls) {}
+                        String input, boolean heads, List<String> taps, int layer, boolean lastLayerCls, int blocks) {}
 
-    /** A tensor and the planned space of each axis ({@code null} = fixed). */
-    public record Tensor(String name, List<String> spaces, List<ArchSpec.Dir> dirs, int layer, int readyAfter) {
+    /**
+     * A tensor and the planned space of each axis ({@code null} = fixed). In a stacked space (joint Q/K) an axis
+     * holds block {@code blocks[a]} of the space, and {@code partners[a]} is the tensor holding the other block.
+     */
+    public record Tensor(String name, List<String> spaces, List<ArchSpec.Dir> dirs, int layer, int readyAfter,
+                         List<Integer> blocks, List<String> partners) {
         public boolean encoder() {
             return layer >= 0;
         }

@@ -45,8 +45,16 @@ public final class Planner {
                 }
             }
         }
+        Map<String, Integer> blockOf = new HashMap<>();
         if (o.qk.equals("joint")) {
-            notes.add("qk joint: not implemented yet; using separate Q/K maps");
+            // one map over the stacked [Q; K] neurons: Q is block 0, K block 1
+            for (SpaceDef s : spec.spaces()) {
+                if ("q".equals(s.qk()) || "k".equals(s.qk())) {
+                    String id = s.name().replaceFirst("^[qk]@", "qk@");
+                    alias.put(s.name(), id);
+                    blockOf.put(s.name(), "q".equals(s.qk()) ? 0 : 1);
+                }
+            }
         }
         for (SpaceDef s : spec.spaces()) {
             if (s.kind() == Kind.SAME) {
@@ -72,7 +80,7 @@ public final class Planner {
         List<Plan.Space> out = new ArrayList<>();
         Set<String> done = new HashSet<>();
         Set<String> visiting = new HashSet<>();
-        for (String id : members.keySet()) emit(id, members, alias, tensors, tensorSpaces, shared, out, done, visiting);
+        for (String id : members.keySet()) emit(id, members, alias, blockOf, tensors, tensorSpaces, shared, out, done, visiting);
 
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < out.size(); i++) index.put(out.get(i).id(), i);
@@ -81,19 +89,43 @@ public final class Planner {
             List<String> sp = tensorSpaces.get(t.name());
             int ready = -1;
             List<ArchSpec.Dir> dirs = new ArrayList<>();
+            List<Integer> blocks = new ArrayList<>();
             for (int a = 0; a < sp.size(); a++) {
                 dirs.add(t.axes().get(a).dir());
+                Axis ax = t.axes().get(a);
+                blocks.add(ax.fixed() ? -1 : blockOf.getOrDefault(ax.space(), -1));
                 if (sp.get(a) != null) {
                     Integer idx = index.get(sp.get(a));
                     if (idx == null) throw new IllegalStateException("spec: tensor " + t.name() + " uses unknown space " + sp.get(a));
                     ready = Math.max(ready, idx);
                 }
             }
-            planned.add(new Plan.Tensor(t.name(), sp, dirs, t.layer(), ready));
+            planned.add(new Plan.Tensor(t.name(), sp, dirs, t.layer(), ready, blocks, null));
         }
+        planned = withPartners(planned);
         Map<String, String> resolved = new LinkedHashMap<>();
         for (SpaceDef s : spec.spaces()) resolved.put(s.name(), resolve(alias, s.name()));
         return new Plan(spec.family(), List.copyOf(out), List.copyOf(planned), resolved, notes);
+    }
+
+    /** For every axis in a stacked space, the tensor holding the other block with the same other axes. */
+    private static List<Plan.Tensor> withPartners(List<Plan.Tensor> ts) {
+        List<Plan.Tensor> out = new ArrayList<>();
+        for (Plan.Tensor t : ts) {
+            List<String> partners = new ArrayList<>();
+            for (int a = 0; a < t.spaces().size(); a++) {
+                String partner = null;
+                if (t.blocks().get(a) >= 0) {
+                    for (Plan.Tensor u : ts) {
+                        if (u != t && u.spaces().equals(t.spaces()) && u.blocks().get(a) == 1 - t.blocks().get(a)) partner = u.name();
+                    }
+                    if (partner == null) throw new IllegalStateException("spec: no partner block for " + t.name());
+                }
+                partners.add(partner);
+            }
+            out.add(new Plan.Tensor(t.name(), t.spaces(), t.dirs(), t.layer(), t.readyAfter(), t.blocks(), partners));
+        }
+        return out;
     }
 
     private static String resolve(Map<String, String> alias, String name) {
@@ -102,7 +134,7 @@ public final class Planner {
         return r;
     }
 
-    private static void emit(String id, Map<String, List<SpaceDef>> members, Map<String, String> alias, List<TensorDef> tensors,
+    private static void emit(String id, Map<String, List<SpaceDef>> members, Map<String, String> alias, Map<String, Integer> blockOf, List<TensorDef> tensors,
                              Map<String, List<String>> tensorSpaces, boolean shared, List<Plan.Space> out, Set<String> done, Set<String> visiting) {
         if (done.contains(id)) return;
         if (!visiting.add(id)) throw new IllegalStateException("spec: spaces depend on each other in a cycle at " + id);
@@ -126,19 +158,19 @@ public final class Planner {
                         others = false;
                     }
                 }
-                if (count == 1 && others) sources.add(new Plan.Source(t.name(), axis));
+                if (count == 1 && others) sources.add(new Plan.Source(t.name(), axis, 0));
             }
             List<String> taps = new ArrayList<>();
             for (SpaceDef s : ms) if (s.kind() == Kind.SOLVE && s.tap() != null) taps.add(s.tap());
-            result = new Plan.Space(id, "hidden", Plan.Rule.SOLVE, sources, List.of(), names(ms), null, false, taps, -1, false);
+            result = new Plan.Space(id, "hidden", Plan.Rule.SOLVE, sources, List.of(), names(ms), null, false, taps, -1, false, 1);
         } else if (primary.kind() == Kind.JOIN && !anySolve) {
             List<String> inputs = new ArrayList<>();
             for (String in : primary.join()) {
                 String r = resolve(alias, in);
-                emit(r, members, alias, tensors, tensorSpaces, shared, out, done, visiting);
+                emit(r, members, alias, blockOf, tensors, tensorSpaces, shared, out, done, visiting);
                 inputs.add(r);
             }
-            result = new Plan.Space(id, primary.size(), Plan.Rule.JOIN, List.of(), inputs, names(ms), null, false, primary.taps(), primary.layer(), false);
+            result = new Plan.Space(id, primary.size(), Plan.Rule.JOIN, List.of(), inputs, names(ms), null, false, primary.taps(), primary.layer(), false, 1);
         } else {
             List<Plan.Source> sources = new ArrayList<>();
             List<String> taps = new ArrayList<>();
@@ -153,16 +185,17 @@ public final class Planner {
                     if (axis < 0) throw new IllegalStateException("spec: tensor " + tn + " has no axis in space " + id);
                     for (int a = 0; a < sp.size(); a++) {
                         if (a != axis && sp.get(a) != null && !sp.get(a).equals(id)) {
-                            emit(sp.get(a), members, alias, tensors, tensorSpaces, shared, out, done, visiting);
+                            emit(sp.get(a), members, alias, blockOf, tensors, tensorSpaces, shared, out, done, visiting);
                             if (input == null) input = sp.get(a);
                         }
                     }
-                    sources.add(new Plan.Source(tn, axis));
+                    sources.add(new Plan.Source(tn, axis, blockOf.getOrDefault(s.name(), 0)));
                 }
             }
             boolean heads = ms.stream().allMatch(SpaceDef::heads);
             boolean llc = ms.stream().anyMatch(SpaceDef::lastLayerCls);
-            result = new Plan.Space(id, primary.size(), Plan.Rule.SOLVE, sources, List.of(), names(ms), input, heads, taps, primary.layer(), llc);
+            int blocks = ms.stream().anyMatch(s -> blockOf.containsKey(s.name())) ? 2 : 1;
+            result = new Plan.Space(id, primary.size(), Plan.Rule.SOLVE, sources, List.of(), names(ms), input, heads && blocks == 1, taps, primary.layer(), llc, blocks);
         }
         visiting.remove(id);
         done.add(id);

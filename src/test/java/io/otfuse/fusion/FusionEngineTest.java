@@ -79,6 +79,15 @@ class FusionEngineTest {
                 }
             }
         }
+        for (String qk : List.of("joint", "shared")) {
+            FusionOptions o = weightsOpts("default", "emd", 1);
+            o.qk = qk;
+            o.headAware = qk.equals("shared"); // different head counts: falls back to cross-head alignment
+            Fusion.fuse(List.of(anchor, wide), o, tmp.resolve("qk-" + qk), false, null, null);
+            try (Checkpoint f = Checkpoint.open(tmp.resolve("qk-" + qk))) {
+                assertEquals(48, f.config().hiddenSize);
+            }
+        }
         // the anchor may also be the wider one (widening)
         FusionOptions o = weightsOpts("default", "sinkhorn", 0.06);
         o.anchor = 1;

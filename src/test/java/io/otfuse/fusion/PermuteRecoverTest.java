@@ -80,6 +80,18 @@ class PermuteRecoverTest {
         recoverWith(bertCfg(), o, List.of());
     }
 
+    @Test
+    void jointQkRecovers() {
+        for (String preset : List.of("default", "official")) {
+            FusionOptions o = FusionOptions.preset(preset);
+            o.qk = "joint";
+            recoverWith(vitCfg(), o, preset.equals("official") ? List.of("vit.embeddings.cls_token") : List.of());
+            o = FusionOptions.preset(preset);
+            o.qk = "joint";
+            recoverWith(bertCfg(), o, List.of());
+        }
+    }
+
     void recover(ModelConfig cfg, String preset, List<String> exempt) {
         FusionOptions o = FusionOptions.preset(preset);
         recoverWith(cfg, o, exempt);
