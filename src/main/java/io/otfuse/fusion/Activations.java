@@ -48,7 +48,7 @@ public final class Activations {
         List<GroundMetric.Features> fk = new ArrayList<>(), fa = new ArrayList<>();
         for (String tap : sp.taps()) {
             List<float[][]> ak = byModel.get(k).get(tap), aa = byModel.get(anchor).get(tap);
-            if (ak == null || aa == null) return null;
+            if (ak == null || aa == null) continue; // a parameter, not a module (ViT cls token, position embeddings)
             boolean clsOnly = o.lastLayerCls && sp.lastLayerCls() && sp.layer() == anchorCfg.numHiddenLayers - 1;
             fk.add(neuronRows(filter(ak, clsOnly)));
             fa.add(neuronRows(filter(aa, clsOnly)));
@@ -73,15 +73,23 @@ public final class Activations {
     }
 
     boolean keep(int tok, int tokens, boolean clsOnly) {
+        int grid = anchorCfg instanceof VitConfig v && tokens == v.seqLength() ? v.gridSize() : -1;
+        return keepToken(o.tokens, tok, tokens, grid, clsOnly);
+    }
+
+    /**
+     * Token filter: {@code all}, {@code cls} (token 0), or {@code window-K}: the cls token plus the centred K x K
+     * window of a {@code grid x grid} patch grid (rows and columns {@code (g-K)/2 .. (g-K)/2+K-1}, as the
+     * reference's masks on its 8 x 8 grid). Outputs without a cls + grid layout ({@code grid < 0}) keep all tokens.
+     */
+    static boolean keepToken(String filter, int tok, int tokens, int grid, boolean clsOnly) {
         if (tokens == 1) return true;
-        if (clsOnly || o.tokens.equals("cls")) return tok == 0;
-        if (o.tokens.equals("all")) return true;
-        int k = Integer.parseInt(o.tokens.substring("window-".length()));
-        if (!(anchorCfg instanceof VitConfig v) || tokens != v.seqLength()) return true; // no cls + grid layout: no window
-        if (tok == 0) return true;
-        int g = v.gridSize(), start = (g - k) / 2;
-        if (k >= g) return true;
-        int r = (tok - 1) / g, c = (tok - 1) % g;
+        if (clsOnly || filter.equals("cls")) return tok == 0;
+        if (filter.equals("all") || grid < 0) return true;
+        int k = Integer.parseInt(filter.substring("window-".length()));
+        if (tok == 0 || k >= grid) return true;
+        int start = (grid - k) / 2;
+        int r = (tok - 1) / grid, c = (tok - 1) % grid;
         return r >= start && r < start + k && c >= start && c < start + k;
     }
 

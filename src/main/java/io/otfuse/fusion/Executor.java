@@ -206,7 +206,9 @@ public final class Executor {
     private TransportMap solve(Plan.Space sp, int k, Map<String, Object> rep) {
         int n = size(sp, k), m = size(sp, anchor);
         GroundMetric.Features[] f = o.align.equals("activations") ? acts.features(sp, k, anchor) : null;
-        if (f == null) f = weightFeatures(sp, k);
+        // spaces without a module output (cls token, position embeddings) use their weights; like the reference,
+        // weight normalisation only applies when aligning by weights
+        if (f == null) f = weightFeatures(sp, k, o.align.equals("activations") ? "none" : o.weightNorm);
         double[] cost = GroundMetric.normaliseCost(GroundMetric.distance(f[0], f[1], o.metric), o.costNorm, o.clip, o.clipReg);
         TransportSolver solver = solverFor(sp, k, n, m);
         double[] a = new double[n], b = new double[m];
@@ -252,7 +254,7 @@ public final class Executor {
     }
 
     /** Features from the weights of the space's source tensors, their other axes already in anchor coordinates. */
-    private GroundMetric.Features[] weightFeatures(Plan.Space sp, int k) {
+    private GroundMetric.Features[] weightFeatures(Plan.Space sp, int k, String weightNorm) {
         GroundMetric.Features[] byBlockK = new GroundMetric.Features[sp.blocks()], byBlockA = new GroundMetric.Features[sp.blocks()];
         for (int b = 0; b < sp.blocks(); b++) {
             List<GroundMetric.Features> fk = new ArrayList<>(), fa = new ArrayList<>();
@@ -263,11 +265,11 @@ public final class Executor {
                 fa.add(rowsOf(new Shaped(read(anchor, t.name()), shape(anchor, t.name())), src.axis()));
             }
             if (o.normAfterConcat) {
-                byBlockK[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fk), o.weightNorm);
-                byBlockA[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fa), o.weightNorm);
+                byBlockK[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fk), weightNorm);
+                byBlockA[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fa), weightNorm);
             } else {
-                fk.replaceAll(f -> GroundMetric.normaliseWeights(f, o.weightNorm));
-                fa.replaceAll(f -> GroundMetric.normaliseWeights(f, o.weightNorm));
+                fk.replaceAll(f -> GroundMetric.normaliseWeights(f, weightNorm));
+                fa.replaceAll(f -> GroundMetric.normaliseWeights(f, weightNorm));
                 byBlockK[b] = GroundMetric.Features.concat(fk);
                 byBlockA[b] = GroundMetric.Features.concat(fa);
             }

@@ -120,6 +120,7 @@ public final class FusionOptions implements Cloneable {
         if (align.equals("weights") && residual.startsWith("weighted")) {
             throw usage("--residual " + residual + " weighs maps by activation magnitudes: it needs --align activations");
         }
+        if (pca != 0) throw usage("pca: PCA of activations is not implemented yet; leave it at 0");
         if (qk.equals("joint") && headAware) throw usage("--head-aware cannot be combined with --qk joint");
     }
 

@@ -8,6 +8,19 @@ import io.otfuse.io.VitConfig;
 final class TinyForward {
     private TinyForward() {}
 
+    /** Module outputs by HF module name, one [tokens][width] per call (null: record nothing). */
+    static java.util.Map<String, java.util.List<float[][]>> rec;
+
+    static void record(String module, double[][] x) {
+        if (rec == null) return;
+        float[][] f = new float[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = new float[x[i].length];
+            for (int j = 0; j < x[i].length; j++) f[i][j] = (float) x[i][j];
+        }
+        rec.computeIfAbsent(module, k -> new java.util.ArrayList<>()).add(f);
+    }
+
     /** ViT logits for one image [C][H][W] flattened channel-major. */
     static double[] vit(Checkpoint c, float[] image) {
         VitConfig v = (VitConfig) c.config();
@@ -25,16 +38,22 @@ final class TinyForward {
                 for (int cc = 0; cc < ch; cc++) for (int ky = 0; ky < p; ky++) for (int kx = 0; kx < p; kx++) {
                     s += conv[((j * ch + cc) * p + ky) * p + kx] * image[(cc * v.imageSize + r * p + ky) * v.imageSize + q * p + kx];
                 }
-                x[tok][j] = s + pos[tok * d + j];
+                x[tok][j] = s;
             }
         }
+        record("vit.embeddings.patch_embeddings", java.util.Arrays.copyOfRange(x, 1, t));
+        for (int tok = 1; tok < t; tok++) for (int j = 0; j < d; j++) x[tok][j] += pos[tok * d + j];
+        record("vit.embeddings", x);
         for (int l = 0; l < v.numHiddenLayers; l++) {
             String pre = "vit.encoder.layer." + l + ".";
             double[][] h = ln(x, c, pre + "layernorm_before", v.layerNormEps);
             double[][] a = attention(h, c, pre + "attention.attention.", pre + "attention.output.dense", v.numAttentionHeads);
+            record(pre + "attention", a);
             add(x, a);
+            record(pre + "attention.output", x);
             double[][] h2 = ln(x, c, pre + "layernorm_after", v.layerNormEps);
             add(x, linear(gelu(linear(h2, c, pre + "intermediate.dense")), c, pre + "output.dense"));
+            record(pre.substring(0, pre.length() - 1), x);
         }
         double[][] f = ln(x, c, "vit.layernorm", v.layerNormEps);
         return linear(new double[][] {f[0]}, c, "classifier")[0];
@@ -48,16 +67,28 @@ final class TinyForward {
         float[] pos = c.readFloats("bert.embeddings.position_embeddings.weight");
         float[] type = c.readFloats("bert.embeddings.token_type_embeddings.weight");
         double[][] x = new double[t][d];
-        for (int i = 0; i < t; i++) for (int j = 0; j < d; j++) x[i][j] = word[ids[i] * d + j] + pos[i * d + j] + type[j];
+        double[][] we = new double[t][d], pe = new double[t][d], te = new double[t][d];
+        for (int i = 0; i < t; i++) for (int j = 0; j < d; j++) {
+            we[i][j] = word[ids[i] * d + j];
+            pe[i][j] = pos[i * d + j];
+            te[i][j] = type[j];
+            x[i][j] = we[i][j] + pe[i][j] + te[i][j];
+        }
+        record("bert.embeddings.word_embeddings", we);
+        record("bert.embeddings.position_embeddings", pe);
+        record("bert.embeddings.token_type_embeddings", te);
         x = ln(x, c, "bert.embeddings.LayerNorm", b.layerNormEps);
+        record("bert.embeddings", x);
         for (int l = 0; l < b.numHiddenLayers; l++) {
             String pre = "bert.encoder.layer." + l + ".";
             double[][] a = attention(x, c, pre + "attention.self.", pre + "attention.output.dense", b.numAttentionHeads);
             add(a, x);
             x = ln(a, c, pre + "attention.output.LayerNorm", b.layerNormEps);
+            record(pre + "attention", x);
             double[][] m = linear(gelu(linear(x, c, pre + "intermediate.dense")), c, pre + "output.dense");
             add(m, x);
             x = ln(m, c, pre + "output.LayerNorm", b.layerNormEps);
+            record(pre.substring(0, pre.length() - 1), x);
         }
         double[][] h = ln(gelu(linear(x, c, "cls.predictions.transform.dense")), c, "cls.predictions.transform.LayerNorm", b.layerNormEps);
         float[] bias = c.readFloats("cls.predictions.bias");
@@ -93,6 +124,12 @@ final class TinyForward {
     }
 
     static double[][] linear(double[][] x, Checkpoint c, String name) {
+        double[][] y = linear0(x, c, name);
+        record(name, y);
+        return y;
+    }
+
+    static double[][] linear0(double[][] x, Checkpoint c, String name) {
         float[] w = c.readFloats(name + ".weight"), b = c.readFloats(name + ".bias");
         int out = b.length, in = x[0].length;
         double[][] y = new double[x.length][out];
