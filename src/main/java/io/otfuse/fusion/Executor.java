@@ -30,6 +30,10 @@ public final class Executor {
     private final List<TransportMap[]> maps = new ArrayList<>();
     private final Map<String, Integer> spaceIndex = new HashMap<>();
     private final List<Map<String, Object>> reportSpaces = new ArrayList<>();
+    /** Model k's tensors with all axes but one already moved, kept from the cost step for the fusing step. */
+    private final Map<String, Moved> moved = new HashMap<>();
+
+    record Moved(int axis, Shaped x) {}
 
     /** The fused tensors (anchor shapes, HF order) and the report. */
     public record Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes,
@@ -261,7 +265,9 @@ public final class Executor {
             for (Plan.Source src : sp.sources()) {
                 if (src.block() != b) continue;
                 Plan.Tensor t = tensor(src.tensor());
-                fk.add(rowsOf(moveOthers(t, k, src.axis()), src.axis()));
+                Shaped mk = moveOthers(t, k, src.axis());
+                if (t.blocks().stream().allMatch(bl -> bl < 0)) moved.put(k + "\u0000" + t.name(), new Moved(src.axis(), mk));
+                fk.add(rowsOf(mk, src.axis()));
                 fa.add(rowsOf(new Shaped(read(anchor, t.name()), shape(anchor, t.name())), src.axis()));
             }
             if (o.normAfterConcat) {
@@ -362,8 +368,21 @@ public final class Executor {
         float[] acc = new float[(int) numel(target)];
         for (int k = 0; k < models.size(); k++) {
             double w = o.weight(k, models.size(), t.encoder());
+            Moved part = moved.remove(k + "\u0000" + t.name());
             if (w == 0) continue;
-            Shaped x = k == anchor ? new Shaped(read(k, t.name()), target) : moveOthers(t, k, -1);
+            Shaped x;
+            if (k == anchor) {
+                x = new Shaped(read(k, t.name()), target);
+            } else if (part != null) {
+                // finish the tensor the cost step already moved on its other axes
+                TransportMap.Matrix mat = map(t.spaces().get(part.axis()), k).normalised(norm(t.dirs().get(part.axis())));
+                long[] sh = part.x().shape().clone();
+                float[] v = Transport.apply(part.x().x(), sh, part.axis(), mat);
+                sh[part.axis()] = mat.m();
+                x = new Shaped(v, sh);
+            } else {
+                x = moveOthers(t, k, -1);
+            }
             if (!Arrays.equals(x.shape(), target)) {
                 throw new OtfuseException(ExitCode.INCOMPATIBLE_MODELS, "tensor " + t.name() + ": model " + k + " has shape " + Arrays.toString(shape(k, t.name()))
                         + " which does not match the anchor's " + Arrays.toString(target) + " on its fixed axes (vocabulary, positions, classes, patch size)");

@@ -83,6 +83,16 @@ public final class GroundMetric {
         for (int i = 0; i < n; i++) for (int c = 0; c < d; c++) na[i] += (double) a.x[i * d + c] * a.x[i * d + c];
         for (int j = 0; j < m; j++) for (int c = 0; c < d; c++) nb[j] += (double) b.x[j * d + c] * b.x[j * d + c];
         double[] out = new double[n * m];
+        if (!metric.equals("cosine") && (long) n * m * d > 20_000_000L) {
+            // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0)
+            float[] g = new float[n * m];
+            Dense.gemm(a.x, Dense.transpose(b.x, m, d), g, n, d, m);
+            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) {
+                double sq = Math.max(0, na[i] + nb[j] - 2.0 * g[i * m + j]);
+                out[i * m + j] = metric.equals("sq-euclidean") ? sq : Math.sqrt(sq);
+            }
+            return out;
+        }
         Transport.parallel(n, (lo, hi) -> {
             for (int i = lo; i < hi; i++) {
                 int ai = i * d;

@@ -18,7 +18,6 @@ public final class Transport {
         if (n != mat.n) throw new IllegalArgumentException("axis " + axis + " has " + n + " entries but the map has " + mat.n + " rows");
         int m = mat.m;
         float[] out = new float[pre * m * post];
-        final int fpost = post;
         if (mat.sparse()) {
             for (int p = 0; p < pre; p++) {
                 int inBase = p * n * post, outBase = p * m * post;
@@ -33,35 +32,15 @@ public final class Transport {
             }
             return out;
         }
-        float[] d = mat.dense;
         if (post == 1) {
-            // rows of x times M: parallel over rows
-            parallel(pre, (lo, hi) -> {
-                for (int p = lo; p < hi; p++) {
-                    int src = p * n, dst = p * m;
-                    for (int i = 0; i < n; i++) {
-                        float xi = x[src + i];
-                        if (xi == 0) continue;
-                        int row = i * m;
-                        for (int j = 0; j < m; j++) out[dst + j] += xi * d[row + j];
-                    }
-                }
-            });
+            Dense.gemm(x, mat.dense, out, pre, n, m); // rows of x times M
         } else {
-            // M^T times blocks of x: parallel over output rows j
+            float[] mt = mat.transposed();
             for (int p = 0; p < pre; p++) {
-                int inBase = p * n * fpost, outBase = p * m * fpost;
-                parallel(m, (lo, hi) -> {
-                    for (int j = lo; j < hi; j++) {
-                        int dst = outBase + j * fpost;
-                        for (int i = 0; i < n; i++) {
-                            float v = d[i * m + j];
-                            if (v == 0) continue;
-                            int src = inBase + i * fpost;
-                            for (int q = 0; q < fpost; q++) out[dst + q] += v * x[src + q];
-                        }
-                    }
-                });
+                float[] xp = pre == 1 ? x : java.util.Arrays.copyOfRange(x, p * n * post, (p + 1) * n * post);
+                float[] op = pre == 1 ? out : new float[m * post];
+                Dense.gemm(mt, xp, op, m, n, post); // M^T times the [n x post] block
+                if (pre != 1) System.arraycopy(op, 0, out, p * m * post, m * post);
             }
         }
         return out;

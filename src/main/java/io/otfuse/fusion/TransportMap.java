@@ -176,12 +176,19 @@ public final class TransportMap {
             return new Matrix(n, m, f, rs, cs, vs);
         }
 
+        private float[] transposed;
+
         public int n() {
             return n;
         }
 
         public int m() {
             return m;
+        }
+
+        synchronized float[] transposed() {
+            if (transposed == null) transposed = Dense.transpose(dense, n, m);
+            return transposed;
         }
 
         public boolean sparse() {
