@@ -49,6 +49,8 @@ public class FuseCommand implements Callable<Integer> {
     String residual;
     @Option(names = "--topology", description = "per-join (a map per residual join, as the reference) | shared-stream (one residual-stream map)")
     String topology;
+    @Option(names = "--refine", paramLabel = "N", description = "shared-stream: re-solve the stream map from all its readers and writers, then the other maps, N times")
+    Integer refine;
     @Option(names = "--tmap-norm", description = "rows (T*n0, reference) | columns | proper")
     String tmapNorm;
     @Option(names = "--head-aware", description = "Match attention heads as blocks, then neurons inside heads")
@@ -113,6 +115,7 @@ public class FuseCommand implements Callable<Integer> {
         put(flags, "residual", residual);
         put(flags, "topology", topology);
         put(flags, "tmap-norm", tmapNorm);
+        put(flags, "refine", refine);
         put(flags, "head-aware", headAware);
         put(flags, "metric", metric);
         put(flags, "cost-norm", costNorm);

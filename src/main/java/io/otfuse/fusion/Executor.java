@@ -35,6 +35,9 @@ public final class Executor {
 
     record Moved(int axis, Shaped x) {}
 
+    private boolean cacheMoved = true;
+    private int pass = 0;
+
     /** The fused tensors (anchor shapes, HF order) and the report. */
     public record Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes,
                          Map<String, Object> report) {}
@@ -103,6 +106,20 @@ public final class Executor {
 
         Map<String, float[]> fused = new HashMap<>();
         Map<String, long[]> shapes = new HashMap<>();
+        Integer streamIdx = spaceIndex.get(Planner.STREAM);
+        if (o.refine > 0 && streamIdx != null) {
+            // coordinate descent (as Git Re-Basin): all maps, then the stream map again from every tensor that reads or
+            // writes the stream (other axes moved by the current maps), then every other map again; fuse at the end
+            cacheMoved = false;
+            for (int s = 0; s < nSpaces; s++) computeSpace(s, plan.spaces().get(s));
+            for (pass = 1; pass <= o.refine; pass++) {
+                computeSpace(streamIdx, plan.spaces().get(streamIdx));
+                for (int s = 0; s < nSpaces; s++) if (s != streamIdx) computeSpace(s, plan.spaces().get(s));
+                progress.accept("refinement pass " + pass + "/" + o.refine);
+            }
+            for (Plan.Tensor t : plan.tensors()) fuseTensor(t, fused, shapes);
+            return result(t0, fused, shapes);
+        }
         for (Plan.Tensor t : byStep.getOrDefault(-1, List.of())) fuseTensor(t, fused, shapes);
         for (int s = 0; s < nSpaces; s++) {
             Plan.Space sp = plan.spaces().get(s);
@@ -113,6 +130,10 @@ public final class Executor {
             for (int u = 0; u <= s; u++) if (lastUse[u] == s) maps.set(u, null);
             if (System.nanoTime() - ts > 0) { /* timing recorded per model in computeSpace */ }
         }
+        return result(t0, fused, shapes);
+    }
+
+    private Result result(long t0, Map<String, float[]> fused, Map<String, long[]> shapes) {
         LinkedHashMap<String, float[]> ordered = new LinkedHashMap<>();
         Map<String, long[]> orderedShapes = new LinkedHashMap<>();
         for (Plan.Tensor t : plan.tensors()) {
@@ -162,6 +183,7 @@ public final class Executor {
             rep.put("space", sp.id());
             if (sp.members().size() > 1) rep.put("members", sp.members());
             rep.put("model", k);
+            if (o.refine > 0) rep.put("pass", pass);
             ms[k] = sp.rule() == Plan.Rule.JOIN ? join(sp, k, rep) : solve(sp, k, rep);
             rep.put("entropy", ms[k].entropy());
             rep.put("marginal_error", ms[k].marginalError());
@@ -208,20 +230,75 @@ public final class Executor {
     }
 
     private TransportMap solve(Plan.Space sp, int k, Map<String, Object> rep) {
-        int n = size(sp, k), m = size(sp, anchor);
-        GroundMetric.Features[] f = o.align.equals("activations") ? acts.features(sp, k, anchor) : null;
+        if (pass > 0 && sp.id().equals(Planner.STREAM)) return solveWith(sp, k, rep, refinedStreamCost(k, size(sp, k), size(sp, anchor)));
         // spaces without a module output (cls token, position embeddings) use their weights; like the reference,
-        // weight normalisation only applies when aligning by weights
+        // weight normalisation only applies when aligning by weights (see cost())
+        double[] cost = cost(sp, k);
+        return solveWith(sp, k, rep, cost);
+    }
+
+    private final Map<String, int[]> headMatches = new HashMap<>();
+
+    /** The head matching of a layer for model k, shared by all its head-partitioned spaces (computed at the first). */
+    private int[] headMatch(int layer, int k, int h, int d) {
+        String key = pass + ":" + layer + ":" + k;
+        int[] match = headMatches.get(key);
+        if (match != null) return match;
+        double[] total = new double[h * h];
+        for (Plan.Space other : plan.spaces()) {
+            if (!other.heads() || other.layer() != layer) continue;
+            double[] c = cost(other, k);
+            double[] hc = HeadAware.headCosts(c, size(other, anchor), h, d);
+            for (int i = 0; i < total.length; i++) total[i] += hc[i];
+        }
+        match = HeadAware.matchHeads(total, h);
+        headMatches.put(key, match);
+        return match;
+    }
+
+    /** The normalised cost matrix of a solved space for model k. */
+    private double[] cost(Plan.Space sp, int k) {
+        GroundMetric.Features[] f = o.align.equals("activations") ? acts.features(sp, k, anchor) : null;
         if (f == null) f = weightFeatures(sp, k, o.align.equals("activations") ? "none" : o.weightNorm);
-        double[] cost = GroundMetric.normaliseCost(GroundMetric.distance(f[0], f[1], o.metric), o.costNorm, o.clip, o.clipReg);
+        return GroundMetric.normaliseCost(GroundMetric.distance(f[0], f[1], o.metric), o.costNorm, o.clip, o.clipReg);
+    }
+
+    /**
+     * Cost of the shared stream from every tensor with one axis on the stream, the other axes moved by the current maps:
+     * squared distances summed over the (separately normalised) tensors, so the features are never concatenated.
+     */
+    private double[] refinedStreamCost(int k, int n, int m) {
+        double[] sq = new double[n * m];
+        for (Plan.Tensor t : plan.tensors()) {
+            int axis = -1, count = 0;
+            for (int a = 0; a < t.spaces().size(); a++) {
+                if (Planner.STREAM.equals(t.spaces().get(a))) {
+                    axis = a;
+                    count++;
+                }
+            }
+            if (count != 1) continue;
+            GroundMetric.Features fk = GroundMetric.normaliseWeights(rowsOf(moveOthers(t, k, axis), axis), o.weightNorm);
+            GroundMetric.Features fa = GroundMetric.normaliseWeights(rowsOf(new Shaped(read(anchor, t.name()), shape(anchor, t.name())), axis), o.weightNorm);
+            double[] d = GroundMetric.distance(fk, fa, "sq-euclidean");
+            for (int i = 0; i < sq.length; i++) sq[i] += d[i];
+        }
+        if (!o.metric.equals("sq-euclidean")) for (int i = 0; i < sq.length; i++) sq[i] = Math.sqrt(sq[i]);
+        return GroundMetric.normaliseCost(sq, o.costNorm, o.clip, o.clipReg);
+    }
+
+    private TransportMap solveWith(Plan.Space sp, int k, Map<String, Object> rep, double[] cost) {
+        int n = size(sp, k), m = size(sp, anchor);
         TransportSolver solver = solverFor(sp, k, n, m);
         double[] a = new double[n], b = new double[m];
         Arrays.fill(a, 1.0 / n);
         Arrays.fill(b, 1.0 / m);
         TransportSolver.Result r;
-        if (sp.heads() && o.headAware) {
-            r = HeadAware.solve(solver, cost, n, m, models.get(k).config().numAttentionHeads, anchorCfg.numAttentionHeads, rep);
+        int hk = models.get(k).config().numAttentionHeads, ha = anchorCfg.numAttentionHeads;
+        if (sp.heads() && o.headAware && HeadAware.applies(n, m, hk, ha)) {
+            r = HeadAware.solve(solver, cost, n, m, ha, headMatch(sp.layer(), k, ha, m / ha), rep);
         } else {
+            if (sp.heads() && o.headAware) rep.put("head_aware", "skipped: " + hk + " heads of " + (n / hk) + " vs " + ha + " heads of " + (m / ha));
             r = solver.solve(a, b, cost, n, m);
         }
         rep.put("rule", "solve");
@@ -266,7 +343,7 @@ public final class Executor {
                 if (src.block() != b) continue;
                 Plan.Tensor t = tensor(src.tensor());
                 Shaped mk = moveOthers(t, k, src.axis());
-                if (t.blocks().stream().allMatch(bl -> bl < 0)) moved.put(k + "\u0000" + t.name(), new Moved(src.axis(), mk));
+                if (cacheMoved && t.blocks().stream().allMatch(bl -> bl < 0)) moved.put(k + "\u0000" + t.name(), new Moved(src.axis(), mk));
                 fk.add(rowsOf(mk, src.axis()));
                 fa.add(rowsOf(new Shaped(read(anchor, t.name()), shape(anchor, t.name())), src.axis()));
             }

@@ -14,7 +14,7 @@ public final class FusionOptions implements Cloneable {
     // --- what to align with
     public String preset = "default";
     public String align = "weights";            // weights | activations
-    public String solver = "sinkhorn";          // emd | sinkhorn | sinkhorn-widening
+    public String solver = "emd";               // emd | sinkhorn | sinkhorn-widening
     public double reg = 0.06;                   // Sinkhorn lambda
     public int sinkhornMaxIter = 1000;
     public double sinkhornStopThr = 1e-9;
@@ -23,8 +23,9 @@ public final class FusionOptions implements Cloneable {
     public String qk = "shared";                // separate | shared | joint
     public String residual = "mean";            // mean | only-skip | only-branch | identity | weighted-scalar | weighted-neuron
     public String clsMap = "stream";            // own (reference quirk Q5) | stream
-    public boolean headAware = false;           // match heads as blocks first, then neurons inside matched heads
+    public boolean headAware = true;            // match heads as blocks first (one matching for Q, K, V), then neurons inside
     public boolean referenceAxes = false;       // per-tensor quirks the spec marks (BERT Q13)
+    public int refine = 0;                      // shared-stream: re-solve the stream from all its readers/writers, then the rest, N times
     // --- transport maps and averaging
     public String tmapNorm = "proper";          // rows (T*n0, reference) | columns | proper (out: columns, in: rows)
     public boolean encoderHalfAlpha = false;    // reference quirk Q2: anchor weight 1/2 inside encoder layers when N > 2
@@ -50,7 +51,7 @@ public final class FusionOptions implements Cloneable {
 
     /** The YAML keys, in the order they are documented. */
     public static final List<String> KEYS = List.of("preset", "align", "solver", "reg", "sinkhorn-max-iter",
-            "sinkhorn-stop-thr", "topology", "qk", "residual", "cls-map", "head-aware", "reference-axes", "tmap-norm",
+            "sinkhorn-stop-thr", "topology", "qk", "residual", "cls-map", "head-aware", "reference-axes", "refine", "tmap-norm",
             "encoder-half-alpha", "weights", "anchor", "weight-norm", "norm-after-concat", "metric", "cost-norm", "clip",
             "clip-reg", "data", "samples", "tokens", "last-layer-cls", "act-norm", "pca", "seed", "dtype");
 
@@ -65,6 +66,7 @@ public final class FusionOptions implements Cloneable {
                 o.reg = 0.08;
                 o.topology = "per-join";
                 o.qk = "separate";
+                o.headAware = false;
                 o.residual = "mean";
                 o.clsMap = "own";
                 o.referenceAxes = true;
@@ -102,6 +104,9 @@ public final class FusionOptions implements Cloneable {
         if (!tokens.equals("all") && !tokens.equals("cls") && !tokens.matches("window-[1-9][0-9]*")) {
             throw usage("--tokens must be all, cls or window-K (K >= 1), got '" + tokens + "'");
         }
+        if (refine < 0) throw usage("refine must be >= 0, got " + refine);
+        if (refine > 0 && !topology.equals("shared-stream")) throw usage("refine needs topology shared-stream");
+        if (refine > 0 && metric.equals("cosine")) throw usage("refine needs a euclidean metric");
         if (sinkhornMaxIter < 1) throw usage("sinkhorn-max-iter must be >= 1");
         if (samples < 1) throw usage("--samples must be >= 1, got " + samples);
         if (clip != null && (clip.length != 2 || !(clip[0] <= clip[1]))) throw usage("clip must be [min, max] with min <= max");
@@ -121,7 +126,6 @@ public final class FusionOptions implements Cloneable {
             throw usage("--residual " + residual + " weighs maps by activation magnitudes: it needs --align activations");
         }
         if (pca != 0) throw usage("pca: PCA of activations is not implemented yet; leave it at 0");
-        if (qk.equals("joint") && headAware) throw usage("--head-aware cannot be combined with --qk joint");
     }
 
     /** Averaging weight of model k for a tensor inside (encoder) or outside the encoder layers. */
@@ -172,6 +176,7 @@ public final class FusionOptions implements Cloneable {
                 case "cls-map" -> clsMap = str(v);
                 case "head-aware" -> headAware = bool(v);
                 case "reference-axes" -> referenceAxes = bool(v);
+                case "refine" -> refine = (int) num(v);
                 case "tmap-norm" -> tmapNorm = str(v);
                 case "encoder-half-alpha" -> encoderHalfAlpha = bool(v);
                 case "weights" -> weights = v == null ? null : nums(v);
@@ -242,6 +247,7 @@ public final class FusionOptions implements Cloneable {
         m.put("cls-map", clsMap);
         m.put("head-aware", headAware);
         m.put("reference-axes", referenceAxes);
+        m.put("refine", refine);
         m.put("tmap-norm", tmapNorm);
         m.put("encoder-half-alpha", encoderHalfAlpha);
         m.put("weights", weights == null ? null : java.util.Arrays.stream(weights).boxed().toList());

@@ -4,21 +4,21 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Head-aware alignment of a q/k/v space: heads are matched as blocks first (exact assignment on the cost of the
- * best neuron matching between two heads), then neurons are matched inside matched heads with the configured
- * solver. The plan is block-structured, so every fused head is built from one head of model k. Needs equal
- * head counts and head widths; otherwise the plain cross-head solve is used and the report says so.
+ * Head-aware alignment of the q/k/v spaces of a layer: heads are matched as blocks first, ONE matching for Q, K
+ * and V (an attention pattern must stay with its values), by exact assignment on the summed per-space cost of
+ * the best neuron matching between two heads; then neurons are matched inside matched heads, per space, with
+ * the configured solver. Needs equal head counts and widths; otherwise the plain cross-head solve is used.
  */
 final class HeadAware {
     private HeadAware() {}
 
-    static TransportSolver.Result solve(TransportSolver inner, double[] cost, int n, int m, int headsK, int headsA, Map<String, Object> rep) {
-        double[] a = uniform(n), b = uniform(m);
-        if (headsK != headsA || n / headsK != m / headsA || n % headsK != 0) {
-            rep.put("head_aware", "skipped: " + headsK + " heads of " + (n / headsK) + " vs " + headsA + " heads of " + (m / headsA));
-            return inner.solve(a, b, cost, n, m);
-        }
-        int h = headsA, d = m / h;
+    /** Whether head-aware matching applies: equal head counts and head widths. */
+    static boolean applies(int n, int m, int headsK, int headsA) {
+        return headsK == headsA && n % headsK == 0 && n / headsK == m / headsA;
+    }
+
+    /** {@code h x h} cost of matching head p of model k to head q of the anchor: the exact neuron-matching cost inside them. */
+    static double[] headCosts(double[] cost, int m, int h, int d) {
         TransportSolver exact = OtAdapter.emd();
         double[] headCost = new double[h * h];
         for (int p = 0; p < h; p++) {
@@ -30,14 +30,23 @@ final class HeadAware {
                 headCost[p * h + q] = c;
             }
         }
-        TransportSolver.Result heads = exact.solve(uniform(h), uniform(h), headCost, h, h);
+        return headCost;
+    }
+
+    /** Head p of model k goes to head match[p] of the anchor (exact assignment of the summed head costs). */
+    static int[] matchHeads(double[] headCost, int h) {
+        TransportSolver.Result heads = OtAdapter.emd().solve(uniform(h), uniform(h), headCost, h, h);
+        int[] match = new int[h];
+        for (int p = 0; p < h; p++) for (int q = 0; q < h; q++) if (heads.plan()[p * h + q] > 0.5 / h) match[p] = q;
+        return match;
+    }
+
+    /** The block plan: neurons of head p matched to those of head match[p] with the configured solver. */
+    static TransportSolver.Result solve(TransportSolver inner, double[] cost, int n, int m, int h, int[] match, Map<String, Object> rep) {
+        int d = m / h;
         double[] plan = new double[n * m];
         long iters = 0;
-        int[] match = new int[h];
         for (int p = 0; p < h; p++) {
-            for (int q = 0; q < h; q++) {
-                if (heads.plan()[p * h + q] > 0.5 / h) match[p] = q;
-            }
             int q = match[p];
             TransportSolver.Result r = inner.solve(uniform(d), uniform(d), block(cost, m, p, q, d), d, d);
             iters += r.iterations();

@@ -56,6 +56,7 @@ public final class Planner {
                 }
             }
         }
+        if (o.qk.equals("joint") && o.headAware) notes.add("head-aware matching is off: joint Q/K has no head partition");
         for (SpaceDef s : spec.spaces()) {
             if (s.kind() == Kind.SAME) {
                 alias.put(s.name(), s.same());
@@ -192,7 +193,8 @@ public final class Planner {
                     sources.add(new Plan.Source(tn, axis, blockOf.getOrDefault(s.name(), 0)));
                 }
             }
-            boolean heads = ms.stream().allMatch(SpaceDef::heads);
+            // joint Q/K mixes query and key neurons, so there is no head partition to respect in any Q/K/V space
+            boolean heads = ms.stream().allMatch(SpaceDef::heads) && blockOf.isEmpty();
             boolean llc = ms.stream().anyMatch(SpaceDef::lastLayerCls);
             int blocks = ms.stream().anyMatch(s -> blockOf.containsKey(s.name())) ? 2 : 1;
             result = new Plan.Space(id, primary.size(), Plan.Rule.SOLVE, sources, List.of(), names(ms), input, heads && blocks == 1, taps, primary.layer(), llc, blocks);

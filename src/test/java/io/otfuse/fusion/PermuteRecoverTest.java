@@ -7,6 +7,7 @@ import io.otfuse.io.Checkpoint;
 import io.otfuse.io.ModelConfig;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +59,14 @@ class PermuteRecoverTest {
     }
 
     @Test
+    void refinedStreamRecovers() {
+        FusionOptions o = FusionOptions.preset("default");
+        o.refine = 2;
+        recoverWith(vitCfg(), o, List.of());
+        recoverWith(bertCfg(), o, List.of());
+    }
+
+    @Test
     void exactAlignmentRecoversBert() {
         recover(bertCfg(), "default", List.of());
     }
@@ -67,6 +76,27 @@ class PermuteRecoverTest {
         // quirk Q5: the reference aligns the cls token by its own 1-D map; from row-normalised weights that cost is all ties
         recover(vitCfg(), "official", List.of("vit.embeddings.cls_token"));
         recover(bertCfg(), "official", List.of());
+    }
+
+    @Test
+    void headAwareUsesOneHeadMatchingForQueryKeyAndValue() throws Exception {
+        Path dir = mkdirs(tmp.resolve("ha"));
+        Path a = TinyModels.write(dir.resolve("a"), vitCfg(), 1, 0.2);
+        Path b = TinyModels.write(dir.resolve("b"), vitCfg(), 2, 0.2);
+        FusionOptions o = FusionOptions.preset("default");
+        o.qk = "separate";
+        Map<String, Object> rep = Fusion.fuse(List.of(a, b), o, dir.resolve("f"), false, null, null);
+        Map<String, Object> match = new java.util.HashMap<>();
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> spaces = (List<Map<String, Object>>) rep.get("spaces");
+        for (Map<String, Object> s : spaces) {
+            String id = (String) s.get("space");
+            if (!s.containsKey("head_match")) continue;
+            String layer = id.substring(id.indexOf('@'));
+            if (match.containsKey(layer)) assertEquals(match.get(layer), s.get("head_match"), id);
+            match.put(layer, s.get("head_match"));
+        }
+        assertEquals(2, match.size());
     }
 
     @Test
