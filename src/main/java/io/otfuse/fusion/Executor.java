@@ -123,12 +123,10 @@ public final class Executor {
         for (Plan.Tensor t : byStep.getOrDefault(-1, List.of())) fuseTensor(t, fused, shapes);
         for (int s = 0; s < nSpaces; s++) {
             Plan.Space sp = plan.spaces().get(s);
-            long ts = System.nanoTime();
             computeSpace(s, sp);
             if (sp.layer() >= 0 && sp.id().startsWith("mlp@")) progress.accept("layer " + (sp.layer() + 1) + "/" + anchorCfg.numHiddenLayers);
             for (Plan.Tensor t : byStep.getOrDefault(s, List.of())) fuseTensor(t, fused, shapes);
             for (int u = 0; u <= s; u++) if (lastUse[u] == s) maps.set(u, null);
-            if (System.nanoTime() - ts > 0) { /* timing recorded per model in computeSpace */ }
         }
         return result(t0, fused, shapes);
     }
