@@ -35,7 +35,7 @@ public final class Activations {
         }
         if (o.data == null) throw new OtfuseException(ExitCode.USAGE, "--align activations needs --data SPEC (the samples to run)");
         Set<String> modules = new LinkedHashSet<>();
-        for (Plan.Space sp : plan.spaces()) modules.addAll(sp.taps());
+        for (Plan.Space sp : plan.spaces()) for (String t : sp.taps()) modules.addAll(List.of(t.split("\\+")));
         List<Map<String, List<float[][]>>> acts = new ArrayList<>();
         for (Checkpoint c : models) {
             acts.add(source.collect(c.dir(), List.copyOf(modules), new ActivationSource.Samples(o.data, o.samples, o.seed)));
@@ -120,6 +120,26 @@ public final class Activations {
         return new GroundMetric.Features(x, w, r);
     }
 
+    /** A module's outputs, or the element-wise sum of several ({@code A+B}). */
+    private static List<float[][]> summed(Map<String, List<float[][]>> acts, String tap) {
+        List<float[][]> out = null;
+        for (String mod : tap.split("\\+")) {
+            List<float[][]> a = acts.get(mod);
+            if (a == null) throw new OtfuseException(ExitCode.INTERNAL, "the activation source returned no output for module " + mod);
+            if (out == null) {
+                out = new ArrayList<>();
+                for (float[][] s : a) {
+                    float[][] c = new float[s.length][];
+                    for (int i = 0; i < s.length; i++) c[i] = s[i].clone();
+                    out.add(c);
+                }
+            } else {
+                for (int s = 0; s < out.size(); s++) for (int i = 0; i < out.get(s).length; i++) for (int j = 0; j < out.get(s)[i].length; j++) out.get(s)[i][j] += a.get(s)[i][j];
+            }
+        }
+        return out;
+    }
+
     /** Mean |activation| of the anchor at each join input, one value per anchor neuron. */
     double[][] joinMagnitudes(Plan.Space sp, boolean perNeuron) {
         List<String> taps = sp.taps();
@@ -131,8 +151,7 @@ public final class Activations {
         }
         double[][] out = new double[taps.size()][];
         for (int t = 0; t < taps.size(); t++) {
-            List<float[][]> a = byModel.get(o.anchor).get(taps.get(t));
-            if (a == null) throw new OtfuseException(ExitCode.INTERNAL, "activation source returned no output for " + taps.get(t));
+            List<float[][]> a = summed(byModel.get(o.anchor), taps.get(t));
             int w = a.get(0)[0].length;
             double[] mag = new double[w];
             long cnt = 0;

@@ -49,8 +49,8 @@ final class TinyForward {
             double[][] h = ln(x, c, pre + "layernorm_before", v.layerNormEps);
             double[][] a = attention(h, c, pre + "attention.attention.", pre + "attention.output.dense", v.numAttentionHeads);
             record(pre + "attention", a);
+            record(pre + "attention.output", a); // HF: ViTSelfOutput, the branch before the residual add
             add(x, a);
-            record(pre + "attention.output", x);
             double[][] h2 = ln(x, c, pre + "layernorm_after", v.layerNormEps);
             add(x, linear(gelu(linear(h2, c, pre + "intermediate.dense")), c, pre + "output.dense"));
             record(pre.substring(0, pre.length() - 1), x);
