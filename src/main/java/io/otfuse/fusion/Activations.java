@@ -36,11 +36,29 @@ public final class Activations {
         if (o.data == null) throw new OtfuseException(ExitCode.USAGE, "--align activations needs --data SPEC (the samples to run)");
         Set<String> modules = new LinkedHashSet<>();
         for (Plan.Space sp : plan.spaces()) for (String t : sp.taps()) modules.addAll(List.of(t.split("\\+")));
-        List<Map<String, List<float[][]>>> acts = new ArrayList<>();
-        for (Checkpoint c : models) {
-            acts.add(source.collect(c.dir(), List.copyOf(modules), new ActivationSource.Samples(o.data, o.samples, o.seed)));
+        // modules read by last-layer spaces that keep only the cls token
+        Set<String> clsOnly = new java.util.HashSet<>();
+        ModelConfig anchorCfg = models.get(o.anchor).config();
+        for (Plan.Space sp : plan.spaces()) {
+            if (o.lastLayerCls && sp.lastLayerCls() && sp.layer() == anchorCfg.numHiddenLayers - 1) clsOnly.addAll(sp.taps());
         }
-        return new Activations(acts, o, models.get(o.anchor).config());
+        Activations a = new Activations(new ArrayList<>(), o, anchorCfg);
+        for (Checkpoint c : models) {
+            Map<String, List<float[][]>> raw = source.collect(c.dir(), List.copyOf(modules), new ActivationSource.Samples(o.data, o.samples, o.seed));
+            // keep only the filtered tokens, so unused tokens are not held while the other models run
+            Map<String, List<float[][]>> kept = new java.util.HashMap<>();
+            for (Map.Entry<String, List<float[][]>> e : raw.entrySet()) {
+                List<float[][]> samples = new ArrayList<>();
+                for (float[][] smp : e.getValue()) {
+                    List<float[]> rows = new ArrayList<>();
+                    for (int tok = 0; tok < smp.length; tok++) if (a.keep(tok, smp.length, clsOnly.contains(e.getKey()))) rows.add(smp[tok]);
+                    samples.add(rows.toArray(new float[0][]));
+                }
+                kept.put(e.getKey(), samples);
+            }
+            a.byModel.add(kept);
+        }
+        return a;
     }
 
     /** Features of model k and the anchor for a solved space, or null when its taps are not module outputs. */
@@ -49,9 +67,8 @@ public final class Activations {
         for (String tap : sp.taps()) {
             List<float[][]> ak = byModel.get(k).get(tap), aa = byModel.get(anchor).get(tap);
             if (ak == null || aa == null) continue; // a parameter, not a module (ViT cls token, position embeddings)
-            boolean clsOnly = o.lastLayerCls && sp.lastLayerCls() && sp.layer() == anchorCfg.numHiddenLayers - 1;
-            fk.add(neuronRows(filter(ak, clsOnly)));
-            fa.add(neuronRows(filter(aa, clsOnly)));
+            fk.add(neuronRows(rows(ak)));
+            fa.add(neuronRows(rows(aa)));
         }
         if (fk.isEmpty()) return null;
         if (sp.blocks() > 1) {
@@ -62,13 +79,10 @@ public final class Activations {
         return new GroundMetric.Features[] {GroundMetric.Features.concat(fk), GroundMetric.Features.concat(fa)};
     }
 
-    /** Kept rows: samples x kept tokens, each row one activation vector of width w. */
-    private float[][] filter(List<float[][]> samples, boolean clsOnly) {
+    /** All rows (samples x kept tokens), each one activation vector. */
+    private static float[][] rows(List<float[][]> samples) {
         List<float[]> rows = new ArrayList<>();
-        for (float[][] s : samples) {
-            int t = s.length;
-            for (int tok = 0; tok < t; tok++) if (keep(tok, t, clsOnly)) rows.add(s[tok]);
-        }
+        for (float[][] s : samples) java.util.Collections.addAll(rows, s);
         return rows.toArray(new float[0][]);
     }
 
