@@ -53,7 +53,7 @@ public class FuseCommand implements Callable<Integer> {
     Integer refine;
     @Option(names = "--tmap-norm", description = "rows (T*n0, reference) | columns | proper")
     String tmapNorm;
-    @Option(names = "--head-aware", description = "Match attention heads as blocks, then neurons inside heads")
+    @Option(names = "--head-aware", arity = "0..1", paramLabel = "true|false", description = "Match attention heads as blocks (one matching for Q, K, V), then neurons inside heads")
     Boolean headAware;
     @Option(names = "--metric", description = "euclidean | sq-euclidean | cosine")
     String metric;
