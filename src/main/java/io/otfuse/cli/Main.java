@@ -14,6 +14,8 @@ import picocli.CommandLine.Option;
         description = {"Fuse transformer networks (Hugging Face ViT and BERT checkpoints) with optimal transport.", ""},
         subcommands = {
                 InspectCommand.class,
+                FuseCommand.class,
+                PermuteCommand.class,
                 DoctorCommand.class,
                 CommandLine.HelpCommand.class
         },

@@ -1,0 +1,84 @@
+package io.otfuse.fusion;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.otfuse.io.Checkpoint;
+import io.otfuse.io.CheckpointWriter;
+import io.otfuse.io.DType;
+import io.otfuse.io.TensorEntry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/** Entry point of the fusion engine: open the models, plan, execute, write the fused checkpoint and its report. */
+public final class Fusion {
+    public static final String REPORT = "fusion-report.json";
+    public static final String CONFIG = "fusion-config.yaml";
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private Fusion() {}
+
+    /** Fuses the models in {@code dirs} into {@code out}; returns the report. */
+    public static Map<String, Object> fuse(List<Path> dirs, FusionOptions o, Path out, boolean force, ActivationSource source,
+                                           Consumer<String> progress) {
+        o.validate(dirs.size());
+        CheckpointWriter.checkDestination(out, force, dirs);
+        List<Checkpoint> models = new ArrayList<>();
+        try {
+            for (Path d : dirs) models.add(Checkpoint.open(d));
+            Executor.Result r = fuseInMemory(models, o, source, progress);
+            Checkpoint a = models.get(o.anchor);
+            DType dtype = o.dtype != null ? DType.fromUser(o.dtype) : a.weights().mainFloatType();
+            List<TensorEntry> entries = new ArrayList<>();
+            for (Map.Entry<String, float[]> e : r.tensors().entrySet()) {
+                entries.add(TensorEntry.ofFloats(e.getKey(), r.shapes().get(e.getKey()), e.getValue(), dtype));
+            }
+            new CheckpointWriter(out, force).config(r.config()).tensors(entries).companionsFrom(a)
+                    .file(REPORT, json(r.report())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
+            return r.report();
+        } finally {
+            for (Checkpoint c : models) c.close();
+        }
+    }
+
+    /** Plans and executes on open checkpoints, without writing. */
+    public static Executor.Result fuseInMemory(List<Checkpoint> models, FusionOptions o, ActivationSource source, Consumer<String> progress) {
+        o.validate(models.size());
+        Plan plan = Executor.planFor(models, o);
+        Activations acts = o.align.equals("activations") || o.residual.startsWith("weighted")
+                ? Activations.collect(models, o, plan, source) : null;
+        return new Executor(models, o, plan, acts, progress).run();
+    }
+
+    /** The YAML that reproduces this run with {@code otfuse fuse --config}. */
+    static Map<String, Object> resolvedConfig(List<Path> dirs, Path out, FusionOptions o) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("models", dirs.stream().map(d -> d.toAbsolutePath().toString()).toList());
+        m.put("out", out.toAbsolutePath().toString());
+        m.putAll(o.toMap());
+        return m;
+    }
+
+    static byte[] json(Object o) {
+        try {
+            return JSON.writeValueAsBytes(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static byte[] yaml(Object o) {
+        try {
+            return YAML.writeValueAsString(o).getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package io.otfuse.fusion;
+
+import java.util.Arrays;
+
+/**
+ * Cost matrices between neuron features (method.md §4): optional weight normalisation, Euclidean (squared or
+ * not) or cosine distance, then normalisation (max, mean, median, log, none) and optional clipping.
+ * Unlike the reference code every option works (its cosine/log/median/clip paths crash, quirk Q8).
+ */
+public final class GroundMetric {
+    private GroundMetric() {}
+
+    /** Features of {@code rows} neurons, {@code dim} values each, row-major. */
+    public record Features(float[] x, int rows, int dim) {
+        public static Features concat(java.util.List<Features> parts) {
+            int rows = parts.get(0).rows, dim = 0;
+            for (Features f : parts) {
+                if (f.rows != rows) throw new IllegalArgumentException("feature blocks disagree on rows");
+                dim += f.dim;
+            }
+            float[] x = new float[rows * dim];
+            int off = 0;
+            for (Features f : parts) {
+                for (int r = 0; r < rows; r++) System.arraycopy(f.x, r * f.dim, x, r * dim + off, f.dim);
+                off += f.dim;
+            }
+            return new Features(x, rows, dim);
+        }
+    }
+
+    /** Rows of several blocks of one stacked space, one above the other (same feature length). */
+    public static Features stack(Features[] parts) {
+        if (parts.length == 1) return parts[0];
+        int rows = 0, dim = parts[0].dim();
+        for (Features f : parts) {
+            if (f.dim() != dim) throw new IllegalArgumentException("stacked blocks disagree on feature length");
+            rows += f.rows();
+        }
+        float[] x = new float[rows * dim];
+        int off = 0;
+        for (Features f : parts) {
+            System.arraycopy(f.x(), 0, x, off, f.x().length);
+            off += f.x().length;
+        }
+        return new Features(x, rows, dim);
+    }
+
+    /** Weight normalisation of one feature block (method.md §4 step 1, plus {@code rms}). */
+    public static Features normaliseWeights(Features f, String mode) {
+        float[] x = f.x.clone();
+        switch (mode) {
+            case "none" -> { }
+            case "row-l2" -> {
+                for (int r = 0; r < f.rows; r++) {
+                    double s = 0;
+                    for (int c = 0; c < f.dim; c++) s += (double) x[r * f.dim + c] * x[r * f.dim + c];
+                    double inv = 1 / (Math.sqrt(s) + 1e-9);
+                    for (int c = 0; c < f.dim; c++) x[r * f.dim + c] *= inv;
+                }
+            }
+            case "max", "abs-max" -> {
+                double mx = Double.NEGATIVE_INFINITY;
+                for (float v : x) mx = Math.max(mx, mode.equals("max") ? v : Math.abs(v));
+                double inv = 1 / (mx + 1e-9);
+                for (int i = 0; i < x.length; i++) x[i] *= inv;
+            }
+            case "rms" -> {
+                double s = 0;
+                for (float v : x) s += (double) v * v;
+                double inv = 1 / (Math.sqrt(s / Math.max(1, x.length)) + 1e-9);
+                for (int i = 0; i < x.length; i++) x[i] *= inv;
+            }
+            default -> throw new IllegalArgumentException("weight norm " + mode);
+        }
+        return new Features(x, f.rows, f.dim);
+    }
+
+    /** Distances between the rows of X (model k) and Y (anchor), {@code n x m} row-major. */
+    public static double[] distance(Features a, Features b, String metric) {
+        if (a.dim != b.dim) throw new IllegalArgumentException("features have " + a.dim + " and " + b.dim + " values");
+        int n = a.rows, m = b.rows, d = a.dim;
+        double[] na = new double[n], nb = new double[m];
+        for (int i = 0; i < n; i++) for (int c = 0; c < d; c++) na[i] += (double) a.x[i * d + c] * a.x[i * d + c];
+        for (int j = 0; j < m; j++) for (int c = 0; c < d; c++) nb[j] += (double) b.x[j * d + c] * b.x[j * d + c];
+        double[] out = new double[n * m];
+        if (!metric.equals("cosine") && (long) n * m * d > 20_000_000L) {
+            // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0)
+            float[] g = new float[n * m];
+            Dense.gemm(a.x, Dense.transpose(b.x, m, d), g, n, d, m);
+            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) {
+                double sq = Math.max(0, na[i] + nb[j] - 2.0 * g[i * m + j]);
+                out[i * m + j] = metric.equals("sq-euclidean") ? sq : Math.sqrt(sq);
+            }
+            return out;
+        }
+        Transport.parallel(n, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                int ai = i * d;
+                for (int j = 0; j < m; j++) {
+                    int bj = j * d;
+                    double dot = 0, sq = 0;
+                    if (metric.equals("cosine")) {
+                        for (int c = 0; c < d; c++) dot += (double) a.x[ai + c] * b.x[bj + c];
+                        double den = Math.sqrt(na[i]) * Math.sqrt(nb[j]);
+                        out[i * m + j] = Math.max(0, 1 - (den > 0 ? dot / den : 0));
+                    } else {
+                        // direct differences: exact zero for identical rows (permutation recovery relies on it)
+                        for (int c = 0; c < d; c++) {
+                            double t = (double) a.x[ai + c] - b.x[bj + c];
+                            sq += t * t;
+                        }
+                        out[i * m + j] = metric.equals("sq-euclidean") ? sq : Math.sqrt(sq);
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    /** Cost normalisation (method.md §4 step 4) and clipping (step 5). */
+    public static double[] normaliseCost(double[] c, String mode, double[] clip, double clipReg) {
+        double[] r = c.clone();
+        switch (mode) {
+            case "none" -> { }
+            case "max" -> scale(r, max(r));
+            case "mean" -> scale(r, Arrays.stream(r).average().orElse(1));
+            case "median" -> {
+                double[] s = r.clone();
+                Arrays.sort(s);
+                double med = s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+                scale(r, med);
+            }
+            case "log" -> {
+                for (int i = 0; i < r.length; i++) r[i] = Math.log1p(r[i]);
+            }
+            default -> throw new IllegalArgumentException("cost norm " + mode);
+        }
+        if (clip != null) {
+            double lo = clipReg * clip[0], hi = clipReg * clip[1];
+            for (int i = 0; i < r.length; i++) r[i] = Math.min(hi, Math.max(lo, r[i]));
+        }
+        return r;
+    }
+
+    private static double max(double[] r) {
+        double mx = 0;
+        for (double v : r) mx = Math.max(mx, v);
+        return mx;
+    }
+
+    private static void scale(double[] r, double by) {
+        if (!(by > 0)) return; // all-zero cost: nothing to normalise
+        for (int i = 0; i < r.length; i++) r[i] /= by;
+    }
+}
