@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.otfuse.cli.Main;
 import io.otfuse.io.Checkpoint;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,14 +17,9 @@ class FuseCommandTest {
     record Run(int code, String err) {}
 
     Run run(String... args) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buf, true));
-        try {
-            return new Run(Main.run(args), buf.toString());
-        } finally {
-            System.setErr(old);
-        }
+        java.io.StringWriter err = new java.io.StringWriter();
+        int rc = Main.run(args, new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err));
+        return new Run(rc, err.toString());
     }
 
     @Test
