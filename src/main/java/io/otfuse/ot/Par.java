@@ -1,0 +1,108 @@
+package io.otfuse.ot;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Minimal data-parallel helper on a persistent pool of daemon threads. Work is always split into a
+ * partition that does not depend on the thread count (callers use fixed-size row blocks and reduce
+ * per-block partial results in block order), so results are bit-identical for any number of threads.
+ */
+final class Par {
+    /** Rows per block for blocked passes: fixed, so results never depend on the thread count. */
+    static final int BLOCK_ROWS = 128;
+
+    private static final ExecutorService POOL = Executors.newCachedThreadPool(new ThreadFactory() {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "otfuse-ot-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
+    });
+
+    private Par() {
+    }
+
+    interface RangeBody {
+        void run(int lo, int hi);
+    }
+
+    static int blocks(int rows) {
+        return (rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, count)} split into at most {@code threads} contiguous chunks;
+     * the calling thread runs the first chunk.
+     */
+    static void forRange(int threads, int count, RangeBody body) {
+        int t = Math.max(1, Math.min(threads, count));
+        if (t == 1) {
+            body.run(0, count);
+            return;
+        }
+        @SuppressWarnings("unchecked")
+        Future<?>[] fs = new Future<?>[t - 1];
+        for (int k = 1; k < t; k++) {
+            final int lo = (int) ((long) count * k / t);
+            final int hi = (int) ((long) count * (k + 1) / t);
+            fs[k - 1] = POOL.submit(() -> body.run(lo, hi));
+        }
+        Throwable err = null;
+        try {
+            body.run(0, (int) ((long) count / t));
+        } catch (Throwable e) {
+            err = e;
+        }
+        for (Future<?> f : fs) {
+            try {
+                f.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (err == null) {
+                    err = e.getCause();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (err == null) {
+                    err = e;
+                }
+            }
+        }
+        if (err instanceof RuntimeException) {
+            throw (RuntimeException) err;
+        } else if (err instanceof Error) {
+            throw (Error) err;
+        } else if (err != null) {
+            throw new RuntimeException(err);
+        }
+    }
+
+    /** Dot product of {@code x[off .. off+len)} with {@code y[0 .. len)}, fixed 4-way summation order. */
+    static double dot(double[] x, int off, double[] y, int len) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < len; j += 4) {
+            s0 += x[off + j] * y[j];
+            s1 += x[off + j + 1] * y[j + 1];
+            s2 += x[off + j + 2] * y[j + 2];
+            s3 += x[off + j + 3] * y[j + 3];
+        }
+        for (; j < len; j++) {
+            s0 += x[off + j] * y[j];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@code acc[j] += s * x[off + j]} for j in {@code [0, len)}. */
+    static void axpy(double s, double[] x, int off, double[] acc, int len) {
+        for (int j = 0; j < len; j++) {
+            acc[j] += s * x[off + j];
+        }
+    }
+}
