@@ -5,6 +5,11 @@ final class Kernels {
     private Kernels() {
     }
 
+    /** Threads worth using for a pass over {@code n x m} doubles (small passes stay on the caller). */
+    static int threadsFor(int threads, int n, int m) {
+        return (long) n * m < (1 << 16) ? 1 : threads;
+    }
+
     /** {@code K = exp(C / -reg)}, elementwise, in parallel (as POT: {@code exp(M / (-reg))}). */
     static double[] gibbs(double[] c, int n, int m, double reg, int threads) {
         double[] k = new double[c.length];
@@ -60,7 +65,7 @@ final class Kernels {
 
     /** {@code out[j] = sum_bk partial[bk*m + j]} in block order, parallel over columns. */
     static void reduceBlocks(double[] partial, int nb, int m, double[] out, int threads) {
-        int chunks = Math.max(1, Math.min(threads, m / 256));
+        int chunks = (long) nb * m < (1 << 18) ? 1 : Math.max(1, Math.min(threads, m / 256));
         Par.forRange(chunks, chunks, (lo, hi) -> {
             for (int ch = lo; ch < hi; ch++) {
                 int j0 = (int) ((long) m * ch / chunks);

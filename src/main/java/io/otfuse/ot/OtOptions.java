@@ -8,7 +8,7 @@ package io.otfuse.ot;
  * 3072 x 3072 problems, so we do not copy it. Set {@link #withMaxIter} to reproduce a cap.
  */
 public final class OtOptions {
-    public static final OtOptions DEFAULT = new OtOptions(0.0, -1, 1e-9, 10, 0, Double.NaN, 1e3, false, 0.0);
+    public static final OtOptions DEFAULT = new OtOptions(0.0, -1, 1e-9, 10, 0, Double.NaN, 1e3, false, 0.0, true);
 
     private final double reg;
     private final long maxIter;
@@ -19,9 +19,10 @@ public final class OtOptions {
     private final double tau;
     private final boolean certify;
     private final double epsilonScalingStart;
+    private final boolean overRelaxation;
 
     private OtOptions(double reg, long maxIter, double stopThr, int checkEvery, int threads, double regM, double tau,
-                      boolean certify, double epsilonScalingStart) {
+                      boolean certify, double epsilonScalingStart, boolean overRelaxation) {
         this.reg = reg;
         this.maxIter = maxIter;
         this.stopThr = stopThr;
@@ -31,6 +32,7 @@ public final class OtOptions {
         this.tau = tau;
         this.certify = certify;
         this.epsilonScalingStart = epsilonScalingStart;
+        this.overRelaxation = overRelaxation;
     }
 
     public static OtOptions defaults() {
@@ -39,37 +41,37 @@ public final class OtOptions {
 
     /** Entropic regularisation λ (POT {@code reg}). */
     public OtOptions withReg(double r) {
-        return new OtOptions(r, maxIter, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart);
+        return new OtOptions(r, maxIter, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation);
     }
 
     /** Iteration cap (POT {@code numItermax}); {@code <= 0}: the solver's default (none for exact solvers). */
     public OtOptions withMaxIter(long it) {
-        return new OtOptions(reg, it, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart);
+        return new OtOptions(reg, it, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation);
     }
 
     /** Stopping threshold (POT {@code stopThr}). */
     public OtOptions withStopThr(double t) {
-        return new OtOptions(reg, maxIter, t, checkEvery, threads, regM, tau, certify, epsilonScalingStart);
+        return new OtOptions(reg, maxIter, t, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation);
     }
 
     /** Threads for the parallel passes; {@code <= 0}: all available processors. Results do not depend on it. */
     public OtOptions withThreads(int t) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, t, regM, tau, certify, epsilonScalingStart);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, t, regM, tau, certify, epsilonScalingStart, overRelaxation);
     }
 
     /** KL marginal relaxation weight for unbalanced Sinkhorn (POT {@code reg_m}). */
     public OtOptions withRegM(double r) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, r, tau, certify, epsilonScalingStart);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, r, tau, certify, epsilonScalingStart, overRelaxation);
     }
 
     /** Absorption threshold of the stabilised Sinkhorn (POT {@code tau}, default 1e3). */
     public OtOptions withTau(double t) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, t, certify, epsilonScalingStart);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, t, certify, epsilonScalingStart, overRelaxation);
     }
 
     /** Debug mode: exact solvers verify their optimality certificate and throw if it fails. */
     public OtOptions withCertify(boolean c) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, c, epsilonScalingStart);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, c, epsilonScalingStart, overRelaxation);
     }
 
     /**
@@ -77,7 +79,16 @@ public final class OtOptions {
      * down to {@code reg}; {@code <= 1}: off.
      */
     public OtOptions withEpsilonScaling(double start) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, certify, start);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, certify, start, overRelaxation);
+    }
+
+    /** Adaptive over-relaxation in the log-domain solver (default on). */
+    public OtOptions withOverRelaxation(boolean on) {
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, on);
+    }
+
+    public boolean overRelaxation() {
+        return overRelaxation;
     }
 
     public double reg() {

@@ -32,7 +32,7 @@ public final class SinkhornKnopp implements OtSolver {
         }
         int n = p.n();
         int m = p.m();
-        int threads = o.threads();
+        int threads = Kernels.threadsFor(o.threads(), p.n(), p.m());
         long maxIter = o.maxIterOr(DEFAULT_MAX_ITER);
         double stopThr = o.stopThr();
         int every = o.checkEvery();

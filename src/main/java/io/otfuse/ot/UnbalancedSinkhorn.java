@@ -28,7 +28,7 @@ public final class UnbalancedSinkhorn implements OtSolver {
         }
         int n = p.n();
         int m = p.m();
-        int threads = o.threads();
+        int threads = Kernels.threadsFor(o.threads(), p.n(), p.m());
         long maxIter = o.maxIterOr(SinkhornKnopp.DEFAULT_MAX_ITER);
         double stopThr = o.stopThr() == OtOptions.DEFAULT.stopThr() ? DEFAULT_STOP_THR : o.stopThr();
         double[] a = p.a();
