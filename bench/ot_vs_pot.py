@@ -74,7 +74,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ot-vs-pot-")
     print(f"# POT {ot.__version__}, SciPy {scipy.__version__}, NumPy {np.__version__}; BLAS threads: {blas_threads()}")
     print(f"# cost: Euclidean distance between N(0,I) points, d=768 (rng seed = n), float64; sinkhorn on C/max(C)")
-    print(f"# timing: best of {R} runs per side, Java and Python solves interleaved; JVM warm-up (3x every solver on n={sizes[0]}) excluded")
+    print(f"# timing: best of {R} runs per side (at least 7 for n <= 768), Java and Python solves interleaved; JVM warm-up (3x every solver on n={sizes[0]}) excluded")
     print(f"# ot.emd is run with numItermax={args.emd_itermax} so that it reaches optimality (the 100000 default stops early at n>=1536; see 'ot.emd default' info rows)")
     paths = {}
     for n in sorted(set(sizes + ([args.log_n] if args.log_n else []))):
@@ -94,6 +94,7 @@ def main():
     rows = []   # (n, solver, java_s, ref_s, ratio, reldiff, note, counts)
     info = []
     for n in sizes:
+        R = max(args.repeats, 7) if n <= 768 else args.repeats   # small solves are cheap: more runs, less noise
         M = np.load(paths[n])
         a = np.ones(n) / n
         java.ask(f"load {n} {paths[n]}")

@@ -38,27 +38,36 @@ final class Par {
     }
 
     /**
-     * Runs {@code body} over {@code [0, count)} split into at most {@code threads} contiguous chunks;
-     * the calling thread runs the first chunk.
+     * Runs {@code body(k, k + 1)} for every k in {@code [0, count)} on up to {@code threads} threads
+     * (the calling thread included). Units are handed out dynamically, so a descheduled thread on a busy
+     * machine does not stall the pass; callers write each unit's result to its own slot, so the outcome
+     * does not depend on which thread ran which unit.
      */
     static void forRange(int threads, int count, RangeBody body) {
         int t = Math.max(1, Math.min(threads, count));
         if (t == 1) {
-            body.run(0, count);
+            for (int k = 0; k < count; k++) {
+                body.run(k, k + 1);
+            }
             return;
         }
-        @SuppressWarnings("unchecked")
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            int k;
+            while ((k = next.getAndIncrement()) < count) {
+                body.run(k, k + 1);
+            }
+        };
         Future<?>[] fs = new Future<?>[t - 1];
-        for (int k = 1; k < t; k++) {
-            final int lo = (int) ((long) count * k / t);
-            final int hi = (int) ((long) count * (k + 1) / t);
-            fs[k - 1] = POOL.submit(() -> body.run(lo, hi));
+        for (int w = 1; w < t; w++) {
+            fs[w - 1] = POOL.submit(worker);
         }
         Throwable err = null;
         try {
-            body.run(0, (int) ((long) count / t));
+            worker.run();
         } catch (Throwable e) {
             err = e;
+            next.set(count);
         }
         for (Future<?> f : fs) {
             try {
@@ -99,10 +108,10 @@ final class Par {
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** {@code acc[j] += s * x[off + j]} for j in {@code [0, len)}. */
-    static void axpy(double s, double[] x, int off, double[] acc, int len) {
+    /** {@code acc[accOff + j] += s * x[off + j]} for j in {@code [0, len)}. */
+    static void axpy(double s, double[] x, int off, double[] acc, int accOff, int len) {
         for (int j = 0; j < len; j++) {
-            acc[j] += s * x[off + j];
+            acc[accOff + j] += s * x[off + j];
         }
     }
 }
