@@ -25,6 +25,34 @@ final class Kernels {
         return k;
     }
 
+    /**
+     * {@link #gibbs} fused with the first column pass: also sets {@code ktu = K^T u} for the given
+     * {@code u} (per-block partial sums added in block order).
+     */
+    static double[] gibbs(double[] c, int n, int m, double reg, double[] u, double[] ktu, double[] partial, int threads) {
+        double[] k = new double[c.length];
+        double nr = -reg;
+        int nb = Par.blocks(n);
+        Par.forRange(threads, nb, (lo, hi) -> {
+            for (int bk = lo; bk < hi; bk++) {
+                int off = bk * m;
+                java.util.Arrays.fill(partial, off, off + m, 0.0);
+                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
+                for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
+                    int base = i * m;
+                    double ui = u[i];
+                    for (int j = 0; j < m; j++) {
+                        double e = Math.exp(c[base + j] / nr);
+                        k[base + j] = e;
+                        partial[off + j] += ui * e;
+                    }
+                }
+            }
+        });
+        reduceBlocks(partial, nb, m, ktu, threads);
+        return k;
+    }
+
     interface RowScale {
         /** Given row index and {@code s = K_i . v}, returns the row's new scaling {@code u_i}. */
         double apply(int i, double s);

@@ -38,7 +38,6 @@ public final class SinkhornKnopp implements OtSolver {
         int every = o.checkEvery();
         double[] a = p.a();
         double[] b = p.b();
-        double[] k = Kernels.gibbs(p.cost().data(), n, m, reg, threads);
         double[] u = new double[n];
         double[] v = new double[m];
         java.util.Arrays.fill(u, 1.0 / n);
@@ -48,7 +47,7 @@ public final class SinkhornKnopp implements OtSolver {
         double[] ktu = new double[m];
         double[] ktuNew = new double[m];
         double[] partial = new double[Par.blocks(n) * m];
-        Kernels.fusedPass(k, n, m, null, u, null, ktu, partial, threads);
+        double[] k = Kernels.gibbs(p.cost().data(), n, m, reg, u, ktu, partial, threads);
         Kernels.RowScale scale = (i, s) -> 1.0 / (s / a[i]);
         boolean converged = false;
         String warning = null;
