@@ -74,7 +74,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ot-vs-pot-")
     print(f"# POT {ot.__version__}, SciPy {scipy.__version__}, NumPy {np.__version__}; BLAS threads: {blas_threads()}")
     print(f"# cost: Euclidean distance between N(0,I) points, d=768 (rng seed = n), float64; sinkhorn on C/max(C)")
-    print(f"# timing: best of {R} runs per side (at least 7 for n <= 768), Java and Python solves interleaved; JVM warm-up (3x every solver on n={sizes[0]}) excluded")
+    print(f"# timing: best of {R} runs per side (at least 7 for n <= 768), Java and Python solves interleaved; JVM warm-up (20x every solver on n={sizes[0]}, untimed) excluded")
     print(f"# ot.emd is run with numItermax={args.emd_itermax} so that it reaches optimality (the 100000 default stops early at n>=1536; see 'ot.emd default' info rows)")
     paths = {}
     for n in sorted(set(sizes + ([args.log_n] if args.log_n else []))):
@@ -88,7 +88,7 @@ def main():
     java = Java(args.java.split())
     print(f"# {java.info}; Python side: scipy LSA and ot.emd single-threaded (as shipped), numpy/OpenBLAS as configured")
     java.ask(f"load {sizes[0]} {paths[sizes[0]]}")
-    java.ask(f"warmup {sizes[0]}")
+    java.ask(f"warmup {sizes[0]} 20")
     java.ask(f"drop {sizes[0]}")
 
     rows = []   # (n, solver, java_s, ref_s, ratio, reldiff, note, counts)

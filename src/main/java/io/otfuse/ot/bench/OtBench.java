@@ -103,7 +103,7 @@ public final class OtBench {
     /**
      * Line protocol on stdin (driven by {@code bench/ot_vs_pot.py}, which interleaves the Java and the
      * Python solves so both see the same machine load):
-     * {@code load <n> <file.npy>}, {@code warmup <n>} (all solvers twice, untimed),
+     * {@code load <n> <file.npy>}, {@code warmup <n> [rounds]} (every solver {@code rounds} times, default 20, untimed),
      * {@code solve <n> exact}, {@code solve <n> sinkhorn <reg>}, {@code solve <n> log <reg> <stopThr> <maxIter>},
      * {@code quit}. Every command answers one line ({@code RESULT ...} or {@code OK}).
      */
@@ -136,7 +136,8 @@ public final class OtBench {
                 }
                 case "warmup": {
                     int n = Integer.parseInt(t[1]);
-                    for (int r = 0; r < 3; r++) {
+                    int rounds = t.length > 2 ? Integer.parseInt(t[2]) : 20;
+                    for (int r = 0; r < rounds; r++) {
                         OtSolvers.exact(raw.get(n));
                         OtSolvers.sinkhorn(normed.get(n), 0.01);
                         OtSolvers.sinkhorn(normed.get(n), 0.08);
