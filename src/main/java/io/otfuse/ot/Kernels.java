@@ -1,6 +1,12 @@
 package io.otfuse.ot;
 
-/** Blocked, deterministic dense kernels shared by the Sinkhorn solvers. */
+/**
+ * Blocked, deterministic dense kernels shared by the Sinkhorn solvers. The working kernel is held as
+ * one array per row ({@code double[n][m]}): with every array starting at offset 0, HotSpot's C2
+ * auto-vectorises the column-sum updates (it does not when rows are slices of one flat array at
+ * arbitrary offsets). Partial column sums are kept per fixed block of {@link Par#BLOCK_ROWS} rows and
+ * added in block order, so results do not depend on the number of threads.
+ */
 final class Kernels {
     private Kernels() {
     }
@@ -10,46 +16,42 @@ final class Kernels {
         return (long) n * m < (1 << 16) ? 1 : threads;
     }
 
-    /** {@code K = exp(C / -reg)}, elementwise, in parallel (as POT: {@code exp(M / (-reg))}). */
-    static double[] gibbs(double[] c, int n, int m, double reg, int threads) {
-        double[] k = new double[c.length];
-        double nr = -reg;
-        int nb = Par.blocks(n);
-        Par.forRange(threads, nb, (lo, hi) -> {
-            int from = lo * Par.BLOCK_ROWS * m;
-            int to = Math.min(n, hi * Par.BLOCK_ROWS) * m;
-            for (int t = from; t < to; t++) {
-                k[t] = Math.exp(c[t] / nr);
-            }
-        });
+    static double[][] rows(int n, int m) {
+        double[][] k = new double[n][];
+        for (int i = 0; i < n; i++) {
+            k[i] = new double[m];
+        }
         return k;
     }
 
     /**
-     * {@link #gibbs} fused with the first column pass: also sets {@code ktu = K^T u} for the given
-     * {@code u} (per-block partial sums added in block order).
+     * {@code K = exp(C / -reg)} (as POT: {@code exp(M / (-reg))}) fused with the first column pass:
+     * also sets {@code ktu = K^T u} (skipped when {@code u == null}).
      */
-    static double[] gibbs(double[] c, int n, int m, double reg, double[] u, double[] ktu, double[] partial, int threads) {
-        double[] k = new double[c.length];
+    static double[][] gibbs(double[] c, int n, int m, double reg, double[] u, double[] ktu, double[][] partial, int threads) {
+        double[][] k = rows(n, m);
         double nr = -reg;
         int nb = Par.blocks(n);
         Par.forRange(threads, nb, (lo, hi) -> {
             for (int bk = lo; bk < hi; bk++) {
-                int off = bk * m;
-                java.util.Arrays.fill(partial, off, off + m, 0.0);
+                double[] acc = partial[bk];
+                java.util.Arrays.fill(acc, 0.0);
                 int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
                 for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                     int base = i * m;
-                    double ui = u[i];
+                    double[] ki = k[i];
                     for (int j = 0; j < m; j++) {
-                        double e = Math.exp(c[base + j] / nr);
-                        k[base + j] = e;
-                        partial[off + j] += ui * e;
+                        ki[j] = Math.exp(c[base + j] / nr);
+                    }
+                    if (u != null) {
+                        Par.axpy(u[i], ki, acc, m);
                     }
                 }
             }
         });
-        reduceBlocks(partial, nb, m, ktu, threads);
+        if (u != null) {
+            reduceBlocks(partial, nb, m, ktu, threads);
+        }
         return k;
     }
 
@@ -60,108 +62,111 @@ final class Kernels {
 
     /**
      * One fused pass over K: for every row {@code u[i] = scale(i, K_i . v)} (skipped when {@code v == null}:
-     * then u is used as given), and {@code ktu = K^T u}. Partial column sums are formed per fixed row
-     * block and added in block order, so the result does not depend on the thread count.
+     * then u is used as given), and {@code ktu = K^T u}.
      */
-    static void fusedPass(double[] k, int n, int m, double[] v, double[] u, RowScale scale, double[] ktu, double[] partial,
+    static void fusedPass(double[][] k, int n, int m, double[] v, double[] u, RowScale scale, double[] ktu, double[][] partial,
                           int threads) {
         int nb = Par.blocks(n);
         Par.forRange(threads, nb, (lo, hi) -> {
             for (int bk = lo; bk < hi; bk++) {
-                passBlock(k, n, m, v, u, scale, partial, bk);
+                passBlock(k, n, m, v, u, scale, partial[bk], bk);
             }
         });
         reduceBlocks(partial, nb, m, ktu, threads);
     }
 
     /**
-     * One block of {@link #fusedPass}: rows are taken four at a time so that {@code v} and the partial
-     * column sums are read once per four rows (fewer memory operations per matrix entry).
+     * One block of {@link #fusedPass}: rows are taken eight at a time, so {@code v} and the partial
+     * column sums are read once per eight rows and the eight row dot products run as independent chains.
      */
-    private static void passBlock(double[] k, int n, int m, double[] v, double[] u, RowScale scale, double[] partial, int bk) {
-        int off = bk * m;
-        java.util.Arrays.fill(partial, off, off + m, 0.0);
+    private static void passBlock(double[][] k, int n, int m, double[] v, double[] u, RowScale scale, double[] acc, int bk) {
+        java.util.Arrays.fill(acc, 0.0);
         int r0 = bk * Par.BLOCK_ROWS;
         int r1 = Math.min(n, r0 + Par.BLOCK_ROWS);
         int i = r0;
-        for (; i + 3 < r1; i += 4) {
-            int b0 = i * m;
-            int b1 = b0 + m;
-            int b2 = b1 + m;
-            int b3 = b2 + m;
-            double u0;
-            double u1;
-            double u2;
-            double u3;
+        for (; i + 7 < r1; i += 8) {
+            double[] k0 = k[i];
+            double[] k1 = k[i + 1];
+            double[] k2 = k[i + 2];
+            double[] k3 = k[i + 3];
+            double[] k4 = k[i + 4];
+            double[] k5 = k[i + 5];
+            double[] k6 = k[i + 6];
+            double[] k7 = k[i + 7];
             if (v != null) {
                 double s0 = 0;
                 double s1 = 0;
                 double s2 = 0;
                 double s3 = 0;
+                double s4 = 0;
+                double s5 = 0;
+                double s6 = 0;
+                double s7 = 0;
                 for (int j = 0; j < m; j++) {
                     double vj = v[j];
-                    s0 += k[b0 + j] * vj;
-                    s1 += k[b1 + j] * vj;
-                    s2 += k[b2 + j] * vj;
-                    s3 += k[b3 + j] * vj;
+                    s0 += k0[j] * vj;
+                    s1 += k1[j] * vj;
+                    s2 += k2[j] * vj;
+                    s3 += k3[j] * vj;
+                    s4 += k4[j] * vj;
+                    s5 += k5[j] * vj;
+                    s6 += k6[j] * vj;
+                    s7 += k7[j] * vj;
                 }
-                u0 = scale.apply(i, s0);
-                u1 = scale.apply(i + 1, s1);
-                u2 = scale.apply(i + 2, s2);
-                u3 = scale.apply(i + 3, s3);
-                u[i] = u0;
-                u[i + 1] = u1;
-                u[i + 2] = u2;
-                u[i + 3] = u3;
-            } else {
-                u0 = u[i];
-                u1 = u[i + 1];
-                u2 = u[i + 2];
-                u3 = u[i + 3];
+                u[i] = scale.apply(i, s0);
+                u[i + 1] = scale.apply(i + 1, s1);
+                u[i + 2] = scale.apply(i + 2, s2);
+                u[i + 3] = scale.apply(i + 3, s3);
+                u[i + 4] = scale.apply(i + 4, s4);
+                u[i + 5] = scale.apply(i + 5, s5);
+                u[i + 6] = scale.apply(i + 6, s6);
+                u[i + 7] = scale.apply(i + 7, s7);
             }
+            double u0 = u[i];
+            double u1 = u[i + 1];
+            double u2 = u[i + 2];
+            double u3 = u[i + 3];
+            double u4 = u[i + 4];
+            double u5 = u[i + 5];
+            double u6 = u[i + 6];
+            double u7 = u[i + 7];
             for (int j = 0; j < m; j++) {
-                partial[off + j] += u0 * k[b0 + j] + u1 * k[b1 + j] + u2 * k[b2 + j] + u3 * k[b3 + j];
+                acc[j] += ((u0 * k0[j] + u1 * k1[j]) + (u2 * k2[j] + u3 * k3[j])) + ((u4 * k4[j] + u5 * k5[j]) + (u6 * k6[j] + u7 * k7[j]));
             }
         }
         for (; i < r1; i++) {
-            int base = i * m;
             double ui;
             if (v != null) {
-                ui = scale.apply(i, Par.dot(k, base, v, m));
+                ui = scale.apply(i, Par.dot(k[i], v, m));
                 u[i] = ui;
             } else {
                 ui = u[i];
             }
-            Par.axpy(ui, k, base, partial, off, m);
+            Par.axpy(ui, k[i], acc, m);
         }
     }
 
-    /** {@code out[j] = sum_bk partial[bk*m + j]} in block order, parallel over columns. */
-    static void reduceBlocks(double[] partial, int nb, int m, double[] out, int threads) {
-        int chunks = (long) nb * m < (1 << 18) ? 1 : Math.max(1, Math.min(threads, m / 256));
-        Par.forRange(chunks, chunks, (lo, hi) -> {
-            for (int ch = lo; ch < hi; ch++) {
-                int j0 = (int) ((long) m * ch / chunks);
-                int j1 = (int) ((long) m * (ch + 1) / chunks);
-                System.arraycopy(partial, j0, out, j0, j1 - j0);
-                for (int bk = 1; bk < nb; bk++) {
-                    int off = bk * m;
-                    for (int j = j0; j < j1; j++) {
-                        out[j] += partial[off + j];
-                    }
-                }
+    /** {@code out[j] = sum_bk partial[bk][j]} in block order. */
+    static void reduceBlocks(double[][] partial, int nb, int m, double[] out, int threads) {
+        System.arraycopy(partial[0], 0, out, 0, m);
+        for (int bk = 1; bk < nb; bk++) {
+            double[] p = partial[bk];
+            for (int j = 0; j < m; j++) {
+                out[j] += p[j];
             }
-        });
+        }
     }
 
     /**
-     * Turns K into the plan {@code P_ij = (u_i K_ij) v_j} in place and returns
-     * {@code [<P, C>, sum_i |P_i 1 - a_i|]}; block sums are added in block order.
+     * Writes the plan {@code P_ij = (u_i K_ij) v_j} row-major into a new array and returns it with
+     * {@code [<P, C>, sum_i |P_i 1 - a_i|]} in {@code out}; K's rows are released as they are consumed.
      */
-    static double[] materialisePlan(double[] k, double[] c, int n, int m, double[] u, double[] v, double[] a, int threads) {
+    static double[] materialisePlan(double[][] k, double[] c, int n, int m, double[] u, double[] v, double[] a, int threads,
+                                    double[] out) {
         int nb = Par.blocks(n);
         double[] obj = new double[nb];
         double[] rowErr = new double[nb];
+        double[] plan = new double[n * m];
         Par.forRange(threads, nb, (lo, hi) -> {
             for (int bk = lo; bk < hi; bk++) {
                 int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
@@ -170,14 +175,16 @@ final class Kernels {
                 for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                     int base = i * m;
                     double ui = u[i];
+                    double[] ki = k[i];
                     double rs = 0;
                     double ro = 0;
                     for (int j = 0; j < m; j++) {
-                        double pij = ui * k[base + j] * v[j];
-                        k[base + j] = pij;
+                        double pij = ui * ki[j] * v[j];
+                        plan[base + j] = pij;
                         rs += pij;
                         ro += pij * c[base + j];
                     }
+                    k[i] = null;
                     so += ro;
                     se += Math.abs(rs - a[i]);
                 }
@@ -191,7 +198,9 @@ final class Kernels {
             o += obj[bk];
             e += rowErr[bk];
         }
-        return new double[] {o, e};
+        out[0] = o;
+        out[1] = e;
+        return plan;
     }
 
     static boolean allFinite(double[] x) {

@@ -92,26 +92,26 @@ final class Par {
         }
     }
 
-    /** Dot product of {@code x[off .. off+len)} with {@code y[0 .. len)}, fixed 4-way summation order. */
-    static double dot(double[] x, int off, double[] y, int len) {
+    /** Dot product of {@code x[0 .. len)} with {@code y[0 .. len)}, fixed 4-way summation order. */
+    static double dot(double[] x, double[] y, int len) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int j = 0;
         for (; j + 3 < len; j += 4) {
-            s0 += x[off + j] * y[j];
-            s1 += x[off + j + 1] * y[j + 1];
-            s2 += x[off + j + 2] * y[j + 2];
-            s3 += x[off + j + 3] * y[j + 3];
+            s0 += x[j] * y[j];
+            s1 += x[j + 1] * y[j + 1];
+            s2 += x[j + 2] * y[j + 2];
+            s3 += x[j + 3] * y[j + 3];
         }
         for (; j < len; j++) {
-            s0 += x[off + j] * y[j];
+            s0 += x[j] * y[j];
         }
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** {@code acc[accOff + j] += s * x[off + j]} for j in {@code [0, len)}. */
-    static void axpy(double s, double[] x, int off, double[] acc, int accOff, int len) {
+    /** {@code acc[j] += s * x[j]} for j in {@code [0, len)}. */
+    static void axpy(double s, double[] x, double[] acc, int len) {
         for (int j = 0; j < len; j++) {
-            acc[accOff + j] += s * x[off + j];
+            acc[j] += s * x[j];
         }
     }
 }

@@ -46,8 +46,8 @@ public final class SinkhornKnopp implements OtSolver {
         double[] vNew = new double[m];
         double[] ktu = new double[m];
         double[] ktuNew = new double[m];
-        double[] partial = new double[Par.blocks(n) * m];
-        double[] k = Kernels.gibbs(p.cost().data(), n, m, reg, u, ktu, partial, threads);
+        double[][] partial = Kernels.rows(Par.blocks(n), m);
+        double[][] k = Kernels.gibbs(p.cost().data(), n, m, reg, u, ktu, partial, threads);
         Kernels.RowScale scale = (i, s) -> 1.0 / (s / a[i]);
         boolean converged = false;
         String warning = null;
@@ -96,8 +96,9 @@ public final class SinkhornKnopp implements OtSolver {
         for (int j = 0; j < m; j++) {
             colErr += Math.abs(v[j] * ktu[j] - b[j]);
         }
-        double[] or = Kernels.materialisePlan(k, p.cost().data(), n, m, u, v, a, threads);
-        return OtResult.builder(NAME, n, m).dense(k).objective(or[0]).iterations(it).marginalError(or[1] + colErr)
+        double[] or = new double[2];
+        double[] plan = Kernels.materialisePlan(k, p.cost().data(), n, m, u, v, a, threads, or);
+        return OtResult.builder(NAME, n, m).dense(plan).objective(or[0]).iterations(it).marginalError(or[1] + colErr)
                 .stopError(err).converged(converged).warning(warning).timeNanos(System.nanoTime() - t0).build();
     }
 }

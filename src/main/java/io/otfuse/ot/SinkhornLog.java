@@ -48,9 +48,10 @@ public final class SinkhornLog implements OtSolver {
         for (int j = 0; j < r.m; j++) {
             colErr += Math.abs(r.v[j] * r.ktu[j] - r.b[j]);
         }
-        double[] or = Kernels.materialisePlan(r.k, r.c, r.n, r.m, r.u, r.v, r.a, r.threads);
+        double[] or = new double[2];
+        double[] plan = Kernels.materialisePlan(r.k, r.c, r.n, r.m, r.u, r.v, r.a, r.threads, or);
         String warning = converged ? null : "Sinkhorn did not converge";
-        return OtResult.builder(NAME, r.n, r.m).dense(r.k).objective(or[0]).iterations(r.iterations)
+        return OtResult.builder(NAME, r.n, r.m).dense(plan).objective(or[0]).iterations(r.iterations)
                 .marginalError(or[1] + colErr).stopError(r.err).converged(converged).warning(warning)
                 .timeNanos(System.nanoTime() - t0).build();
     }
@@ -66,12 +67,12 @@ public final class SinkhornLog implements OtSolver {
         final double[] logB;
         final double[] f;
         final double[] g;
-        final double[] k;
+        final double[][] k;
         final double[] u;
         final double[] v;
         final double[] ktu;
-        final double[] partial;
-        final double[] partial2;
+        final double[][] partial;
+        final double[] colMaxAll;
         final double tau;
         final int every;
         long iterations;
@@ -101,12 +102,12 @@ public final class SinkhornLog implements OtSolver {
             }
             f = new double[n];
             g = new double[m];
-            k = new double[n * m];
+            k = Kernels.rows(n, m);
             u = new double[n];
             v = new double[m];
             ktu = new double[m];
-            partial = new double[Par.blocks(n) * m];
-            partial2 = new double[Par.blocks(n) * m];
+            partial = Kernels.rows(Par.blocks(n), m);
+            colMaxAll = new double[Par.blocks(n) * m];
             tau = o.tau();
             every = o.checkEvery();
             overRelax = o.overRelaxation();
@@ -196,7 +197,7 @@ public final class SinkhornLog implements OtSolver {
             int nb = Par.blocks(n);
             if (updateG) {
                 // per-block column maxima, then per-block sums of exp relative to the global maxima
-                double[] colMax = partial2;
+                double[] colMax = colMaxAll;
                 Par.forRange(threads, nb, (lo, hi) -> {
                     for (int bk = lo; bk < hi; bk++) {
                         int off = bk * m;
@@ -227,8 +228,8 @@ public final class SinkhornLog implements OtSolver {
                 double inv = 1.0 / lam;
                 Par.forRange(threads, nb, (lo, hi) -> {
                     for (int bk = lo; bk < hi; bk++) {
-                        int off = bk * m;
-                        java.util.Arrays.fill(partial, off, off + m, 0.0);
+                        double[] acc = partial[bk];
+                        java.util.Arrays.fill(acc, 0.0);
                         int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
                         for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                             if (a[i] == 0) {
@@ -237,7 +238,7 @@ public final class SinkhornLog implements OtSolver {
                             double fi = f[i];
                             int base = i * m;
                             for (int j = 0; j < m; j++) {
-                                partial[off + j] += Math.exp((fi - c[base + j] - gmax[j]) * inv);
+                                acc[j] += Math.exp((fi - c[base + j] - gmax[j]) * inv);
                             }
                         }
                     }
@@ -250,13 +251,14 @@ public final class SinkhornLog implements OtSolver {
             double inv = 1.0 / lam;
             Par.forRange(threads, nb, (lo, hi) -> {
                 for (int bk = lo; bk < hi; bk++) {
-                    int off = bk * m;
-                    java.util.Arrays.fill(partial, off, off + m, 0.0);
+                    double[] acc = partial[bk];
+                    java.util.Arrays.fill(acc, 0.0);
                     int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
                     for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                         int base = i * m;
+                        double[] ki = k[i];
                         if (a[i] == 0) {
-                            java.util.Arrays.fill(k, base, base + m, 0.0);
+                            java.util.Arrays.fill(ki, 0.0);
                             f[i] = Double.NEGATIVE_INFINITY;
                             continue;
                         }
@@ -270,15 +272,15 @@ public final class SinkhornLog implements OtSolver {
                         double s = 0;
                         for (int j = 0; j < m; j++) {
                             double e = Math.exp((g[j] - c[base + j] - mx) * inv);
-                            k[base + j] = e;
+                            ki[j] = e;
                             s += e;
                         }
                         f[i] = lam * logA[i] - mx - lam * Math.log(s);
                         double sc = a[i] / s;
                         for (int j = 0; j < m; j++) {
-                            double e = k[base + j] * sc;
-                            k[base + j] = e;
-                            partial[off + j] += e;
+                            double e = ki[j] * sc;
+                            ki[j] = e;
+                            acc[j] += e;
                         }
                     }
                 }

@@ -34,7 +34,8 @@ public final class UnbalancedSinkhorn implements OtSolver {
         double[] a = p.a();
         double[] b = p.b();
         double fi = regM / (regM + reg);
-        double[] k = Kernels.gibbs(p.cost().data(), n, m, reg, threads);
+        double[][] partial = Kernels.rows(Par.blocks(n), m);
+        double[][] k = Kernels.gibbs(p.cost().data(), n, m, reg, null, null, partial, threads);
         double[] u = new double[n];
         double[] v = new double[m];
         java.util.Arrays.fill(u, 1.0 / n);
@@ -42,7 +43,6 @@ public final class UnbalancedSinkhorn implements OtSolver {
         double[] uNew = new double[n];
         double[] vNew = new double[m];
         double[] ktu = new double[m];
-        double[] partial = new double[Par.blocks(n) * m];
         Kernels.RowScale scale = (i, s) -> Math.pow(a[i] / s, fi);
         boolean converged = false;
         String warning = null;
@@ -75,18 +75,19 @@ public final class UnbalancedSinkhorn implements OtSolver {
         if (!converged && warning == null) {
             warning = "Sinkhorn did not converge";
         }
-        double[] or = Kernels.materialisePlan(k, p.cost().data(), n, m, u, v, a, threads);
+        double[] or = new double[2];
+        double[] plan = Kernels.materialisePlan(k, p.cost().data(), n, m, u, v, a, threads, or);
         double[] colSum = new double[m];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < m; j++) {
-                colSum[j] += k[i * m + j];
+                colSum[j] += plan[i * m + j];
             }
         }
         double colErr = 0;
         for (int j = 0; j < m; j++) {
             colErr += Math.abs(colSum[j] - b[j]);
         }
-        return OtResult.builder(NAME, n, m).dense(k).objective(or[0]).iterations(it).marginalError(or[1] + colErr)
+        return OtResult.builder(NAME, n, m).dense(plan).objective(or[0]).iterations(it).marginalError(or[1] + colErr)
                 .stopError(err).converged(converged).warning(warning).timeNanos(System.nanoTime() - t0).build();
     }
 
