@@ -16,6 +16,14 @@ final class Kernels {
         return (long) n * m < (1 << 16) ? 1 : threads;
     }
 
+    /**
+     * Threads for the per-iteration passes: below about a million entries a pass takes well under a
+     * millisecond and waking a second thread costs more than it saves, so it stays on the caller.
+     */
+    static int passThreadsFor(int threads, int n, int m) {
+        return (long) n * m < (1 << 20) ? 1 : threads;
+    }
+
     static double[][] rows(int n, int m) {
         double[][] k = new double[n][];
         for (int i = 0; i < n; i++) {
@@ -30,7 +38,8 @@ final class Kernels {
      */
     static double[][] gibbs(double[] c, int n, int m, double reg, double[] u, double[] ktu, double[][] partial, int threads) {
         double[][] k = rows(n, m);
-        double nr = -reg;
+        // multiplying by -1/reg instead of dividing by -reg (POT) changes K by at most |C/reg| ulp
+        double inr = -1.0 / reg;
         int nb = Par.blocks(n);
         Par.forRange(threads, nb, (lo, hi) -> {
             for (int bk = lo; bk < hi; bk++) {
@@ -41,7 +50,7 @@ final class Kernels {
                     int base = i * m;
                     double[] ki = k[i];
                     for (int j = 0; j < m; j++) {
-                        ki[j] = Math.exp(c[base + j] / nr);
+                        ki[j] = Math.exp(c[base + j] * inr);
                     }
                     if (u != null) {
                         Par.axpy(u[i], ki, acc, m);

@@ -33,6 +33,7 @@ public final class SinkhornKnopp implements OtSolver {
         int n = p.n();
         int m = p.m();
         int threads = Kernels.threadsFor(o.threads(), p.n(), p.m());
+        int passThreads = Kernels.passThreadsFor(o.threads(), p.n(), p.m());
         long maxIter = o.maxIterOr(DEFAULT_MAX_ITER);
         double stopThr = o.stopThr();
         int every = o.checkEvery();
@@ -61,7 +62,7 @@ public final class SinkhornKnopp implements OtSolver {
             for (int j = 0; j < m; j++) {
                 vNew[j] = b[j] / ktu[j];
             }
-            Kernels.fusedPass(k, n, m, vNew, uNew, scale, ktuNew, partial, threads);
+            Kernels.fusedPass(k, n, m, vNew, uNew, scale, ktuNew, partial, passThreads);
             if (!Kernels.allFinite(uNew) || !Kernels.allFinite(vNew)) {
                 warning = "numerical errors at iteration " + ii;
                 break;

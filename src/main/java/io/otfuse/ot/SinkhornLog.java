@@ -60,6 +60,7 @@ public final class SinkhornLog implements OtSolver {
         final int n;
         final int m;
         final int threads;
+        final int passThreads;
         final double[] c;
         final double[] a;
         final double[] b;
@@ -89,6 +90,7 @@ public final class SinkhornLog implements OtSolver {
             n = p.n();
             m = p.m();
             threads = Kernels.threadsFor(o.threads(), n, m);
+            passThreads = Kernels.passThreadsFor(o.threads(), n, m);
             c = p.cost().data();
             a = p.a();
             b = p.b();
@@ -136,7 +138,7 @@ public final class SinkhornLog implements OtSolver {
                     iterations++;
                     continue;
                 }
-                Kernels.fusedPass(k, n, m, v, u, scale, ktu, partial, threads);
+                Kernels.fusedPass(k, n, m, v, u, scale, ktu, partial, passThreads);
                 iterations++;
                 if (ii % every == 0) {
                     double s = 0;

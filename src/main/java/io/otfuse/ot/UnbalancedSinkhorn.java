@@ -29,6 +29,7 @@ public final class UnbalancedSinkhorn implements OtSolver {
         int n = p.n();
         int m = p.m();
         int threads = Kernels.threadsFor(o.threads(), p.n(), p.m());
+        int passThreads = Kernels.passThreadsFor(o.threads(), p.n(), p.m());
         long maxIter = o.maxIterOr(SinkhornKnopp.DEFAULT_MAX_ITER);
         double stopThr = o.stopThr() == OtOptions.DEFAULT.stopThr() ? DEFAULT_STOP_THR : o.stopThr();
         double[] a = p.a();
@@ -49,7 +50,7 @@ public final class UnbalancedSinkhorn implements OtSolver {
         double err = Double.NaN;
         long it = 0;
         for (long ii = 0; ii < maxIter; ii++) {
-            Kernels.fusedPass(k, n, m, v, uNew, scale, ktu, partial, threads);
+            Kernels.fusedPass(k, n, m, v, uNew, scale, ktu, partial, passThreads);
             for (int j = 0; j < m; j++) {
                 vNew[j] = Math.pow(b[j] / ktu[j], fi);
             }
