@@ -11,9 +11,12 @@ final class Kernels {
     private Kernels() {
     }
 
-    /** Threads worth using for a pass over {@code n x m} doubles (small passes stay on the caller). */
+    /**
+     * Threads worth using for the one-off passes (kernel, plan) over {@code n x m} doubles: small ones stay
+     * on the caller, since waking an idle thread (an idle vCPU on a VM) can cost as much as the work.
+     */
     static int threadsFor(int threads, int n, int m) {
-        return (long) n * m < (1 << 16) ? 1 : threads;
+        return (long) n * m < (1 << 18) ? 1 : threads;
     }
 
     /**
