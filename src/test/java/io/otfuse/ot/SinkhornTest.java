@@ -76,12 +76,12 @@ class SinkhornTest {
     @Test
     void resultsAreIdenticalForAnyThreadCount() {
         Random rnd = new Random(2);
-        int n = 300;
-        int m = 257;
+        int n = 1100;   // over 2^20 entries, so every pass really runs on several threads
+        int m = 1001;
         OtProblem p = OtProblem.of(TestProblems.randomMarginal(rnd, n, false), TestProblems.randomMarginal(rnd, m, false),
                 CostMatrix.of(TestProblems.randomCost(rnd, n, m), n, m));
         for (OtSolver s : new OtSolver[] {OtSolvers.SINKHORN, OtSolvers.SINKHORN_LOG, OtSolvers.SINKHORN_UNBALANCED}) {
-            OtOptions o = OtOptions.defaults().withReg(0.05).withRegM(1.0);
+            OtOptions o = OtOptions.defaults().withReg(0.05).withRegM(1.0).withMaxIter(200);
             OtResult r1 = s.solve(p, o.withThreads(1));
             OtResult r3 = s.solve(p, o.withThreads(3));
             assertArrayEquals(r1.plan(), r3.plan(), 0.0, s.name());
