@@ -7,7 +7,8 @@ package io.otfuse.ot;
  * previous u, v are restored and the loop stops ("numerical errors at iteration ii"); every 10th
  * iteration ({@code ii % 10 == 0}) the column-marginal error {@code ||v * (K^T u) - b||_2} is compared
  * with {@code stopThr} (default 1e-9); at most {@code numItermax} (default 1000) iterations. Returns
- * the dense plan {@code diag(u) K diag(v)} and {@code <P, M>}.
+ * the dense plan {@code diag(u) K diag(v)} and {@code <P, M>}. (K is computed as {@code exp(M * (-1/reg))};
+ * it differs from POT's {@code exp(M / -reg)} by at most {@code |M/reg|} ulp.)
  *
  * <p>Speed: each iteration is a single pass over K: the row products {@code K v} of one iteration and
  * the column products {@code K^T u} needed by the next are fused row by row, so the error check of POT
