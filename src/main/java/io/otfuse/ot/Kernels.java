@@ -1,0 +1,235 @@
+package io.otfuse.ot;
+
+/**
+ * Blocked, deterministic dense kernels shared by the Sinkhorn solvers. The working kernel is held as
+ * one array per row ({@code double[n][m]}): with every array starting at offset 0, HotSpot's C2
+ * auto-vectorises the column-sum updates (it does not when rows are slices of one flat array at
+ * arbitrary offsets). Partial column sums are kept per fixed block of {@link Par#BLOCK_ROWS} rows and
+ * added in block order, so results do not depend on the number of threads.
+ */
+final class Kernels {
+    private Kernels() {
+    }
+
+    /**
+     * Threads worth using for the one-off passes (kernel, plan) over {@code n x m} doubles: small ones stay
+     * on the caller, since waking an idle thread (an idle vCPU on a VM) can cost as much as the work.
+     */
+    static int threadsFor(int threads, int n, int m) {
+        return (long) n * m < (1 << 18) ? 1 : threads;
+    }
+
+    /**
+     * Threads for the per-iteration passes: below about a million entries a pass takes well under a
+     * millisecond and waking a second thread costs more than it saves, so it stays on the caller.
+     */
+    static int passThreadsFor(int threads, int n, int m) {
+        return (long) n * m < (1 << 20) ? 1 : threads;
+    }
+
+    static double[][] rows(int n, int m) {
+        double[][] k = new double[n][];
+        for (int i = 0; i < n; i++) {
+            k[i] = new double[m];
+        }
+        return k;
+    }
+
+    /**
+     * {@code K = exp(C / -reg)} (as POT: {@code exp(M / (-reg))}) fused with the first column pass:
+     * also sets {@code ktu = K^T u} (skipped when {@code u == null}).
+     */
+    static double[][] gibbs(double[] c, int n, int m, double reg, double[] u, double[] ktu, double[][] partial, int threads) {
+        double[][] k = rows(n, m);
+        // multiplying by -1/reg instead of dividing by -reg (POT) changes K by at most |C/reg| ulp
+        double inr = -1.0 / reg;
+        int nb = Par.blocks(n);
+        Par.forRange(threads, nb, (lo, hi) -> {
+            for (int bk = lo; bk < hi; bk++) {
+                double[] acc = partial[bk];
+                java.util.Arrays.fill(acc, 0.0);
+                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
+                for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
+                    int base = i * m;
+                    double[] ki = k[i];
+                    for (int j = 0; j < m; j++) {
+                        ki[j] = Math.exp(c[base + j] * inr);
+                    }
+                    if (u != null) {
+                        Par.axpy(u[i], ki, acc, m);
+                    }
+                }
+            }
+        });
+        if (u != null) {
+            reduceBlocks(partial, nb, m, ktu, threads);
+        }
+        return k;
+    }
+
+    interface RowScale {
+        /** Given row index and {@code s = K_i . v}, returns the row's new scaling {@code u_i}. */
+        double apply(int i, double s);
+    }
+
+    /**
+     * One fused pass over K: for every row {@code u[i] = scale(i, K_i . v)} (skipped when {@code v == null}:
+     * then u is used as given), and {@code ktu = K^T u}.
+     */
+    static void fusedPass(double[][] k, int n, int m, double[] v, double[] u, RowScale scale, double[] ktu, double[][] partial,
+                          int threads) {
+        int nb = Par.blocks(n);
+        Par.forRange(threads, nb, (lo, hi) -> {
+            for (int bk = lo; bk < hi; bk++) {
+                passBlock(k, n, m, v, u, scale, partial[bk], bk);
+            }
+        });
+        reduceBlocks(partial, nb, m, ktu, threads);
+    }
+
+    /**
+     * One block of {@link #fusedPass}: rows are taken eight at a time, so {@code v} and the partial
+     * column sums are read once per eight rows and the eight row dot products run as independent chains.
+     */
+    private static void passBlock(double[][] k, int n, int m, double[] v, double[] u, RowScale scale, double[] acc, int bk) {
+        java.util.Arrays.fill(acc, 0.0);
+        int r0 = bk * Par.BLOCK_ROWS;
+        int r1 = Math.min(n, r0 + Par.BLOCK_ROWS);
+        int i = r0;
+        for (; i + 7 < r1; i += 8) {
+            double[] k0 = k[i];
+            double[] k1 = k[i + 1];
+            double[] k2 = k[i + 2];
+            double[] k3 = k[i + 3];
+            double[] k4 = k[i + 4];
+            double[] k5 = k[i + 5];
+            double[] k6 = k[i + 6];
+            double[] k7 = k[i + 7];
+            if (v != null) {
+                double s0 = 0;
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
+                double s4 = 0;
+                double s5 = 0;
+                double s6 = 0;
+                double s7 = 0;
+                for (int j = 0; j < m; j++) {
+                    double vj = v[j];
+                    s0 += k0[j] * vj;
+                    s1 += k1[j] * vj;
+                    s2 += k2[j] * vj;
+                    s3 += k3[j] * vj;
+                    s4 += k4[j] * vj;
+                    s5 += k5[j] * vj;
+                    s6 += k6[j] * vj;
+                    s7 += k7[j] * vj;
+                }
+                u[i] = scale.apply(i, s0);
+                u[i + 1] = scale.apply(i + 1, s1);
+                u[i + 2] = scale.apply(i + 2, s2);
+                u[i + 3] = scale.apply(i + 3, s3);
+                u[i + 4] = scale.apply(i + 4, s4);
+                u[i + 5] = scale.apply(i + 5, s5);
+                u[i + 6] = scale.apply(i + 6, s6);
+                u[i + 7] = scale.apply(i + 7, s7);
+            }
+            double u0 = u[i];
+            double u1 = u[i + 1];
+            double u2 = u[i + 2];
+            double u3 = u[i + 3];
+            double u4 = u[i + 4];
+            double u5 = u[i + 5];
+            double u6 = u[i + 6];
+            double u7 = u[i + 7];
+            for (int j = 0; j < m; j++) {
+                acc[j] += ((u0 * k0[j] + u1 * k1[j]) + (u2 * k2[j] + u3 * k3[j])) + ((u4 * k4[j] + u5 * k5[j]) + (u6 * k6[j] + u7 * k7[j]));
+            }
+        }
+        for (; i < r1; i++) {
+            double ui;
+            if (v != null) {
+                ui = scale.apply(i, Par.dot(k[i], v, m));
+                u[i] = ui;
+            } else {
+                ui = u[i];
+            }
+            Par.axpy(ui, k[i], acc, m);
+        }
+    }
+
+    /** {@code out[j] = sum_bk partial[bk][j]} in block order. */
+    static void reduceBlocks(double[][] partial, int nb, int m, double[] out, int threads) {
+        System.arraycopy(partial[0], 0, out, 0, m);
+        for (int bk = 1; bk < nb; bk++) {
+            double[] p = partial[bk];
+            for (int j = 0; j < m; j++) {
+                out[j] += p[j];
+            }
+        }
+    }
+
+    /**
+     * Writes the plan {@code P_ij = (u_i K_ij) v_j} row-major into a new array and returns it with
+     * {@code [<P, C>, sum_i |P_i 1 - a_i|]} in {@code out}; K's rows are released as they are consumed.
+     */
+    static double[] materialisePlan(double[][] k, double[] c, int n, int m, double[] u, double[] v, double[] a, int threads,
+                                    double[] out) {
+        int nb = Par.blocks(n);
+        double[] obj = new double[nb];
+        double[] rowErr = new double[nb];
+        double[] plan = new double[n * m];
+        Par.forRange(threads, nb, (lo, hi) -> {
+            for (int bk = lo; bk < hi; bk++) {
+                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
+                double so = 0;
+                double se = 0;
+                for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
+                    int base = i * m;
+                    double ui = u[i];
+                    double[] ki = k[i];
+                    double rs = 0;
+                    double ro = 0;
+                    for (int j = 0; j < m; j++) {
+                        double pij = ui * ki[j] * v[j];
+                        plan[base + j] = pij;
+                        rs += pij;
+                        ro += pij * c[base + j];
+                    }
+                    k[i] = null;
+                    so += ro;
+                    se += Math.abs(rs - a[i]);
+                }
+                obj[bk] = so;
+                rowErr[bk] = se;
+            }
+        });
+        double o = 0;
+        double e = 0;
+        for (int bk = 0; bk < nb; bk++) {
+            o += obj[bk];
+            e += rowErr[bk];
+        }
+        out[0] = o;
+        out[1] = e;
+        return plan;
+    }
+
+    static boolean allFinite(double[] x) {
+        for (double d : x) {
+            if (!Double.isFinite(d)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean anyZero(double[] x) {
+        for (double d : x) {
+            if (d == 0.0) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
