@@ -1,28 +1,47 @@
 package io.otfuse.fusion;
 
-/**
- * Where fusion gets its solvers; nothing else in the fusion package names a solver class.
- *
- * <p>MERGE NOTE: once {@code io.otfuse.ot} is merged, replace the two bodies with (then delete {@link StopgapSolvers}):
- * <pre>{@code
- * emd():      (a, b, c, n, m) -> of(io.otfuse.ot.OtSolvers.emd(a, b, c, n, m))        // assignment for square uniform, else network simplex
- * sinkhorn(): (a, b, c, n, m) -> of(io.otfuse.ot.OtSolvers.sinkhorn(
- *                 io.otfuse.ot.OtProblem.of(a, b, io.otfuse.ot.CostMatrix.of(c, n, m)),
- *                 io.otfuse.ot.OtOptions.defaults().withReg(reg).withMaxIter(maxIter).withStopThr(stopThr)))
- * static TransportSolver.Result of(io.otfuse.ot.OtResult r) {
- *     return new TransportSolver.Result(r.plan(), r.n(), r.m(), r.iterations(), r.converged(), r.warning());
- * }
- * }</pre>
- * {@code ReferenceVectorsTest} then checks the merged solvers against method.md §11.
- */
+import io.otfuse.ot.CostMatrix;
+import io.otfuse.ot.OtOptions;
+import io.otfuse.ot.OtProblem;
+import io.otfuse.ot.OtResult;
+import io.otfuse.ot.OtSolvers;
+
+/** Where fusion gets its solvers from {@code io.otfuse.ot}; nothing else in the fusion package names a solver class. */
 public final class OtAdapter {
     private OtAdapter() {}
 
+    /** Exact OT: the assignment solver for uniform square problems, the network simplex otherwise. */
     public static TransportSolver emd() {
-        return StopgapSolvers.emd();
+        return new TransportSolver() {
+            @Override
+            public Result solve(double[] a, double[] b, double[] cost, int n, int m) {
+                return of(OtSolvers.emd(a, b, cost, n, m));
+            }
+
+            @Override
+            public String name() {
+                return "emd";
+            }
+        };
     }
 
+    /** Sinkhorn-Knopp with POT 0.8.2 semantics. */
     public static TransportSolver sinkhorn(double reg, int maxIter, double stopThr) {
-        return StopgapSolvers.sinkhorn(reg, maxIter, stopThr);
+        OtOptions options = OtOptions.defaults().withReg(reg).withMaxIter(maxIter).withStopThr(stopThr);
+        return new TransportSolver() {
+            @Override
+            public Result solve(double[] a, double[] b, double[] cost, int n, int m) {
+                return of(OtSolvers.sinkhorn(OtProblem.of(a, b, CostMatrix.of(cost, n, m)), options));
+            }
+
+            @Override
+            public String name() {
+                return "sinkhorn(" + reg + ")";
+            }
+        };
+    }
+
+    static TransportSolver.Result of(OtResult r) {
+        return new TransportSolver.Result(r.plan(), r.n(), r.m(), r.iterations(), r.converged(), r.warning());
     }
 }

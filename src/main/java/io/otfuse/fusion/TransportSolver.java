@@ -2,7 +2,7 @@ package io.otfuse.fusion;
 
 /**
  * The one thing fusion needs from an OT library: a plan between two histograms for a cost matrix.
- * {@link StopgapSolvers} implements it for now; at merge {@link OtAdapter} delegates to {@code io.otfuse.ot}.
+ * {@link OtAdapter} implements it with {@code io.otfuse.ot}.
  */
 public interface TransportSolver {
     /** A plan (row-major {@code n x m}, total mass = sum of a) and what the solver reports about it. */
