@@ -42,18 +42,7 @@ public final class BertConfig extends ModelConfig {
 
     /** A new BERT masked-LM configuration in HF form. */
     public static BertConfig create(int hidden, int layers, int heads, int mlp, int vocab, int maxLen) {
-        ObjectNode o = JSON.createObjectNode();
-        o.putArray("architectures").add("BertForMaskedLM");
-        o.put("model_type", "bert");
-        o.put("hidden_size", hidden);
-        o.put("num_hidden_layers", layers);
-        o.put("num_attention_heads", heads);
-        o.put("intermediate_size", mlp);
-        o.put("hidden_act", "gelu");
-        o.put("hidden_dropout_prob", 0.0);
-        o.put("attention_probs_dropout_prob", 0.0);
-        o.put("initializer_range", 0.02);
-        o.put("layer_norm_eps", 1e-12);
+        ObjectNode o = newConfig("BertForMaskedLM", "bert", hidden, layers, heads, mlp);
         o.put("vocab_size", vocab);
         o.put("max_position_embeddings", maxLen);
         o.put("type_vocab_size", 2);

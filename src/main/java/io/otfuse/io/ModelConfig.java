@@ -133,6 +133,23 @@ public abstract sealed class ModelConfig permits VitConfig, BertConfig {
         return source;
     }
 
+    /** The fields every new HF config starts with. */
+    static ObjectNode newConfig(String architecture, String modelType, int hidden, int layers, int heads, int mlp) {
+        ObjectNode o = JSON.createObjectNode();
+        o.putArray("architectures").add(architecture);
+        o.put("model_type", modelType);
+        o.put("hidden_size", hidden);
+        o.put("num_hidden_layers", layers);
+        o.put("num_attention_heads", heads);
+        o.put("intermediate_size", mlp);
+        o.put("hidden_act", "gelu");
+        o.put("hidden_dropout_prob", 0.0);
+        o.put("attention_probs_dropout_prob", 0.0);
+        o.put("initializer_range", 0.02);
+        o.put("layer_norm_eps", 1e-12);
+        return o;
+    }
+
     protected OtfuseException fieldError(String field, String what) {
         return new OtfuseException(ExitCode.BAD_CONFIG, source + ": field '" + field + "': " + what);
     }

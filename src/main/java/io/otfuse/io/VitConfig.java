@@ -83,18 +83,7 @@ public final class VitConfig extends ModelConfig {
     /** A new ViT configuration in HF form. */
     public static VitConfig create(int hidden, int layers, int heads, int mlp, int imageSize, int patchSize,
                                    int channels, List<String> labels) {
-        ObjectNode o = JSON.createObjectNode();
-        o.putArray("architectures").add("ViTForImageClassification");
-        o.put("model_type", "vit");
-        o.put("hidden_size", hidden);
-        o.put("num_hidden_layers", layers);
-        o.put("num_attention_heads", heads);
-        o.put("intermediate_size", mlp);
-        o.put("hidden_act", "gelu");
-        o.put("hidden_dropout_prob", 0.0);
-        o.put("attention_probs_dropout_prob", 0.0);
-        o.put("initializer_range", 0.02);
-        o.put("layer_norm_eps", 1e-12);
+        ObjectNode o = newConfig("ViTForImageClassification", "vit", hidden, layers, heads, mlp);
         o.put("image_size", imageSize);
         o.put("patch_size", patchSize);
         o.put("num_channels", channels);
