@@ -66,13 +66,17 @@ public final class Permuter {
             }
             List<TensorEntry> entries = new ArrayList<>();
             for (Plan.Tensor t : plan.tensors()) {
-                float[] x = c.readFloats(t.name());
                 long[] shape = c.info(t.name()).shape().clone();
-                for (int a = 0; a < shape.length; a++) {
-                    String sp = t.spaces().get(a);
-                    if (sp != null) x = Transport.apply(x, shape, a, mats.get(sp));
-                }
-                entries.add(TensorEntry.ofFloats(t.name(), shape, x, c.info(t.name()).dtype()));
+                io.otfuse.io.DType dt = c.info(t.name()).dtype();
+                // computed when the writer reaches the tensor: one tensor in the heap at a time
+                entries.add(new TensorEntry(t.name(), dt, shape, () -> {
+                    float[] x = c.readFloats(t.name());
+                    for (int a = 0; a < shape.length; a++) {
+                        String sp = t.spaces().get(a);
+                        if (sp != null) x = Transport.apply(x, shape, a, mats.get(sp));
+                    }
+                    return io.otfuse.io.Tensors.fromFloats(x, dt);
+                }));
             }
             new CheckpointWriter(out, force).config(c.config()).tensors(entries).companionsFrom(c).write();
         }
