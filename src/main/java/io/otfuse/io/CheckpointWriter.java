@@ -149,6 +149,11 @@ public final class CheckpointWriter {
         } catch (IOException e) {
             AtomicFiles.deleteTree(tmp);
             throw new OtfuseException(ExitCode.IO_FAILURE, dest + ": writing the checkpoint failed (" + e.getMessage() + "); nothing was left behind", e);
+        } catch (OtfuseException e) {
+            AtomicFiles.deleteTree(tmp);
+            if (e.exitCode() != ExitCode.IO_FAILURE) throw e;
+            String why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();
+            throw new OtfuseException(ExitCode.IO_FAILURE, dest + ": writing the checkpoint failed (" + why + "); nothing was left behind", e);
         } catch (RuntimeException | Error e) {
             AtomicFiles.deleteTree(tmp);
             throw e;
