@@ -75,6 +75,8 @@ public class FuseCommand implements Callable<Integer> {
     String dtype;
     @Option(names = "--force", description = "Replace an existing output folder")
     boolean force;
+    @Option(names = "--allow-nonfinite", description = "Proceed even if a model has NaN or infinite weights (refused by default, exit code 7)")
+    boolean allowNonfinite;
 
     @Override
     public Integer call() {
@@ -86,8 +88,8 @@ public class FuseCommand implements Callable<Integer> {
         for (Map.Entry<String, Object> e : file.entrySet()) {
             switch (e.getKey()) {
                 case "models" -> {
+                    if (!(e.getValue() instanceof List<?> l)) throw new OtfuseException(ExitCode.BAD_CONFIG, config + ": 'models' must be a list of folders");
                     if (dirs.isEmpty()) {
-                        if (!(e.getValue() instanceof List<?> l)) throw new OtfuseException(ExitCode.BAD_CONFIG, config + ": 'models' must be a list of folders");
                         Path base = config.toAbsolutePath().getParent();
                         for (Object x : l) dirs.add(base.resolve(String.valueOf(x)));
                     }
@@ -126,6 +128,7 @@ public class FuseCommand implements Callable<Integer> {
         put(flags, "weights", weights);
         put(flags, "seed", seed);
         put(flags, "dtype", dtype);
+        if (allowNonfinite) put(flags, "allow-nonfinite", true);
         flags.forEach(o::set);
         if (outDir == null) throw new OtfuseException(ExitCode.USAGE, "--out DIR is required (or 'out' in --config)");
         if (dirs.size() < 2) throw new OtfuseException(ExitCode.USAGE, "give at least 2 model folders (got " + dirs.size() + ")");

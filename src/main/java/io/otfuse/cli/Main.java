@@ -54,7 +54,14 @@ public final class Main implements Runnable {
             if (debug) ex.printStackTrace(err);
             return ExitCode.USAGE.code;
         });
-        int rc = cl.execute(args);
+        int rc;
+        try {
+            rc = cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("otfuse: out of memory (Java heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MB); raise it with OTFUSE_JAVA_OPTS=-Xmx8g");
+            if (debug) e.printStackTrace(err);
+            rc = ExitCode.INTERNAL.code;
+        }
         out.flush();
         err.flush();
         return rc;

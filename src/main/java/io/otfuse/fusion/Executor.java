@@ -40,7 +40,34 @@ public final class Executor {
 
     /** The fused tensors (anchor shapes, HF order) and the report. */
     public record Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes,
-                         Map<String, Object> report) {}
+                         Map<String, Object> report, FusedSpill spill) {
+        public Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes, Map<String, Object> report) {
+            this(config, tensors, shapes, report, null);
+        }
+
+        /** The fused tensors for the writer, in HF order; spilled ones are mapped back from the scratch file one at a time. */
+        public List<io.otfuse.io.TensorEntry> entries(io.otfuse.io.DType dtype) {
+            List<io.otfuse.io.TensorEntry> out = new ArrayList<>();
+            for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+                String name = e.getKey();
+                long[] shape = shapes.get(name);
+                if (e.getValue() != null) {
+                    out.add(io.otfuse.io.TensorEntry.ofFloats(name, shape, e.getValue(), dtype));
+                } else {
+                    out.add(new io.otfuse.io.TensorEntry(name, dtype, shape.clone(), () -> spill.bytes(name, dtype)));
+                }
+            }
+            return out;
+        }
+    }
+
+    private FusedSpill spill;
+
+    /** Spill every fused tensor to {@code s} as soon as it is finished instead of keeping it in the heap. */
+    public Executor spillTo(FusedSpill s) {
+        this.spill = s;
+        return this;
+    }
 
     public Executor(List<Checkpoint> models, FusionOptions o, Plan plan, Activations acts, Consumer<String> progress) {
         this.models = models;
@@ -152,7 +179,7 @@ public final class Executor {
         report.put("spaces", reportSpaces);
         report.put("tensors", ordered.size());
         report.put("time_ms", (System.nanoTime() - t0) / 1e6);
-        return new Result(anchorCfg, ordered, orderedShapes, report);
+        return new Result(anchorCfg, ordered, orderedShapes, report, spill);
     }
 
     private void bump(int[] lastUse, String space, int step) {
@@ -258,8 +285,14 @@ public final class Executor {
     private double[] cost(Plan.Space sp, int k) {
         GroundMetric.Features[] f = o.align.equals("activations") ? acts.features(sp, k, anchor) : null;
         if (f == null) f = weightFeatures(sp, k, o.align.equals("activations") ? "none" : o.weightNorm);
-        return GroundMetric.normaliseCost(GroundMetric.distance(f[0], f[1], o.metric), o.costNorm, o.clip, o.clipReg);
+        double[] d = GroundMetric.distance(f[0], f[1], o.metric);
+        int bad = finiteCosts(d);
+        double[] c = GroundMetric.normaliseCost(d, o.costNorm, o.clip, o.clipReg);
+        if (finiteCosts(c) + bad > 0 && warnedNonFinite.add(sp.id())) progress.accept("warning: " + sp.id() + ": non-finite costs (NaN/Inf weights) replaced by the largest finite cost");
+        return c;
     }
+
+    private final java.util.Set<String> warnedNonFinite = new java.util.HashSet<>();
 
     /**
      * Cost of the shared stream from every tensor with one axis on the stream, the other axes moved by the current maps:
@@ -287,6 +320,8 @@ public final class Executor {
 
     private TransportMap solveWith(Plan.Space sp, int k, Map<String, Object> rep, double[] cost) {
         int n = size(sp, k), m = size(sp, anchor);
+        int nonFinite = finiteCosts(cost);
+        if (nonFinite > 0) rep.put("warning_nonfinite", nonFinite + " NaN/Inf cost entries (non-finite weights) replaced by the largest finite cost");
         TransportSolver solver = solverFor(sp, k, n, m);
         double[] a = new double[n], b = new double[m];
         Arrays.fill(a, 1.0 / n);
@@ -315,6 +350,21 @@ public final class Executor {
         rep.put("iterations", r.iterations());
         if (r.warning() != null) rep.put("warning", r.warning());
         return new TransportMap(r.plan(), n, m);
+    }
+
+    /**
+     * With --allow-nonfinite, NaN or infinite weights give NaN/Inf costs, which no solver accepts: they are replaced by the
+     * largest finite cost (0 when there is none), so such neurons are matched last. Returns how many were replaced.
+     */
+    static int finiteCosts(double[] cost) {
+        double max = 0;
+        int bad = 0;
+        for (double c : cost) {
+            if (Double.isFinite(c)) max = Math.max(max, c);
+            else bad++;
+        }
+        if (bad > 0) for (int i = 0; i < cost.length; i++) if (!Double.isFinite(cost[i])) cost[i] = max;
+        return bad;
     }
 
     private TransportSolver solverFor(Plan.Space sp, int k, int n, int m) {
@@ -466,7 +516,12 @@ public final class Executor {
             float[] v = x.x();
             for (int i = 0; i < acc.length; i++) acc[i] += fw * v[i];
         }
-        fused.put(t.name(), acc);
+        if (spill != null) {
+            spill.put(t.name(), acc);
+            fused.put(t.name(), null);
+        } else {
+            fused.put(t.name(), acc);
+        }
         shapes.put(t.name(), target);
     }
 
@@ -476,7 +531,9 @@ public final class Executor {
     }
 
     private float[] read(int k, String name) {
-        return models.get(k).readFloats(name);
+        float[] x = models.get(k).readFloats(name);
+        if (!o.allowNonfinite) io.otfuse.io.Tensors.requireFinite(x, models.get(k).dir() + ": tensor '" + models.get(k).stored(name) + "'");
+        return x;
     }
 
     private long[] shape(int k, String name) {

@@ -31,30 +31,52 @@ public final class Fusion {
         o.validate(dirs.size());
         CheckpointWriter.checkDestination(out, force, dirs);
         List<Checkpoint> models = new ArrayList<>();
+        FusedSpill spill = null;
         try {
             for (Path d : dirs) models.add(Checkpoint.open(d));
-            Executor.Result r = fuseInMemory(models, o, source, progress);
+            o.validate(models.size());
+            Plan plan = Executor.planFor(models, o);
+            if (shouldSpill(models.get(o.anchor), plan)) {
+                CheckpointWriter.cleanStale(out);
+                spill = new FusedSpill(FusedSpill.scratchFor(out));
+            }
+            Executor.Result r = execute(models, o, plan, source, progress, spill);
             Checkpoint a = models.get(o.anchor);
             DType dtype = o.dtype != null ? DType.fromUser(o.dtype) : a.weights().mainFloatType();
-            List<TensorEntry> entries = new ArrayList<>();
-            for (Map.Entry<String, float[]> e : r.tensors().entrySet()) {
-                entries.add(TensorEntry.ofFloats(e.getKey(), r.shapes().get(e.getKey()), e.getValue(), dtype));
-            }
+            List<TensorEntry> entries = r.entries(dtype);
             new CheckpointWriter(out, force).config(r.config()).tensors(entries).companionsFrom(a)
                     .file(REPORT, json(r.report())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
             return r.report();
         } finally {
             for (Checkpoint c : models) c.close();
+            if (spill != null) spill.close();
         }
+    }
+
+    /**
+     * Whether the fused tensors go to a scratch file instead of the heap: {@code -Dotfuse.spill=always|never|auto};
+     * auto spills when they would take more than a quarter of the maximum heap.
+     */
+    static boolean shouldSpill(Checkpoint anchor, Plan plan) {
+        String mode = System.getProperty("otfuse.spill", "auto");
+        if (mode.equals("always")) return true;
+        if (mode.equals("never")) return false;
+        long bytes = 0;
+        for (Plan.Tensor t : plan.tensors()) bytes += anchor.info(t.name()).numel() * 4;
+        return bytes > Runtime.getRuntime().maxMemory() / 4;
     }
 
     /** Plans and executes on open checkpoints, without writing. */
     public static Executor.Result fuseInMemory(List<Checkpoint> models, FusionOptions o, ActivationSource source, Consumer<String> progress) {
         o.validate(models.size());
-        Plan plan = Executor.planFor(models, o);
+        return execute(models, o, Executor.planFor(models, o), source, progress, null);
+    }
+
+    static Executor.Result execute(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source, Consumer<String> progress,
+                                   FusedSpill spill) {
         Activations acts = o.align.equals("activations") || o.residual.startsWith("weighted")
                 ? Activations.collect(models, o, plan, source) : null;
-        return new Executor(models, o, plan, acts, progress).run();
+        return new Executor(models, o, plan, acts, progress).spillTo(spill).run();
     }
 
     /** The YAML that reproduces this run with {@code otfuse fuse --config}. */

@@ -48,12 +48,14 @@ public final class FusionOptions implements Cloneable {
     public long seed = 0;
     // --- output
     public String dtype = null;
+    /** Proceed with NaN/Inf weights instead of refusing them (exit code 7). */
+    public boolean allowNonfinite = false;
 
     /** The YAML keys, in the order they are documented. */
     public static final List<String> KEYS = List.of("preset", "align", "solver", "reg", "sinkhorn-max-iter",
             "sinkhorn-stop-thr", "topology", "qk", "residual", "cls-map", "head-aware", "reference-axes", "refine", "tmap-norm",
             "encoder-half-alpha", "weights", "anchor", "weight-norm", "norm-after-concat", "metric", "cost-norm", "clip",
-            "clip-reg", "data", "samples", "tokens", "last-layer-cls", "act-norm", "pca", "seed", "dtype");
+            "clip-reg", "data", "samples", "tokens", "last-layer-cls", "act-norm", "pca", "seed", "dtype", "allow-nonfinite");
 
     public static FusionOptions preset(String name) {
         FusionOptions o = new FusionOptions();
@@ -168,7 +170,7 @@ public final class FusionOptions implements Cloneable {
                 case "align" -> align = str(v);
                 case "solver" -> solver = str(v);
                 case "reg" -> reg = num(v);
-                case "sinkhorn-max-iter" -> sinkhornMaxIter = (int) num(v);
+                case "sinkhorn-max-iter" -> sinkhornMaxIter = integer(v);
                 case "sinkhorn-stop-thr" -> sinkhornStopThr = num(v);
                 case "topology" -> topology = str(v);
                 case "qk" -> qk = str(v);
@@ -176,11 +178,11 @@ public final class FusionOptions implements Cloneable {
                 case "cls-map" -> clsMap = str(v);
                 case "head-aware" -> headAware = bool(v);
                 case "reference-axes" -> referenceAxes = bool(v);
-                case "refine" -> refine = (int) num(v);
+                case "refine" -> refine = integer(v);
                 case "tmap-norm" -> tmapNorm = str(v);
                 case "encoder-half-alpha" -> encoderHalfAlpha = bool(v);
                 case "weights" -> weights = v == null ? null : nums(v);
-                case "anchor" -> anchor = (int) num(v);
+                case "anchor" -> anchor = integer(v);
                 case "weight-norm" -> weightNorm = str(v);
                 case "norm-after-concat" -> normAfterConcat = bool(v);
                 case "metric" -> metric = str(v);
@@ -188,16 +190,17 @@ public final class FusionOptions implements Cloneable {
                 case "clip" -> clip = v == null ? null : nums(v);
                 case "clip-reg" -> clipReg = num(v);
                 case "data" -> data = v == null ? null : str(v);
-                case "samples" -> samples = (int) num(v);
+                case "samples" -> samples = integer(v);
                 case "tokens" -> tokens = str(v);
                 case "last-layer-cls" -> lastLayerCls = bool(v);
                 case "act-norm" -> actNorm = str(v);
-                case "pca" -> pca = (int) num(v);
-                case "seed" -> seed = (long) num(v);
+                case "pca" -> pca = integer(v);
+                case "seed" -> seed = longInteger(v);
                 case "dtype" -> dtype = v == null ? null : str(v);
+                case "allow-nonfinite" -> allowNonfinite = bool(v);
                 default -> throw usage("unknown option '" + key + "' (valid: " + String.join(", ", KEYS) + ")");
             }
-        } catch (NumberFormatException | ClassCastException e) {
+        } catch (NumberFormatException | ClassCastException | ArithmeticException e) {
             throw usage("option '" + key + "': cannot use value '" + v + "'");
         }
     }
@@ -210,6 +213,21 @@ public final class FusionOptions implements Cloneable {
     private static double num(Object v) {
         if (v instanceof Number n) return n.doubleValue();
         return Double.parseDouble(str(v).trim());
+    }
+
+    /** An integer value: a whole number within the int range (1.5 or 1e12 are refused, not truncated). */
+    private static int integer(Object v) {
+        long x = longInteger(v);
+        if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE) throw new ClassCastException();
+        return (int) x;
+    }
+
+    private static long longInteger(Object v) {
+        if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) return ((Number) v).longValue();
+        if (v instanceof java.math.BigInteger b) return b.longValueExact();
+        double d = num(v);
+        if (!(d == Math.rint(d)) || Math.abs(d) > 9.0e15) throw new ClassCastException();
+        return (long) d;
     }
 
     private static boolean bool(Object v) {
@@ -266,6 +284,7 @@ public final class FusionOptions implements Cloneable {
         m.put("pca", pca);
         m.put("seed", seed);
         m.put("dtype", dtype);
+        m.put("allow-nonfinite", allowNonfinite);
         return m;
     }
 }

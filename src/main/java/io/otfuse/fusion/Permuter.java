@@ -60,19 +60,28 @@ public final class Permuter {
         try (Checkpoint c = Checkpoint.open(src)) {
             Plan plan = plan(c);
             Map<String, int[]> perms = permutations(plan, c.config(), seed);
-            Map<String, TransportMap.Matrix> mats = new HashMap<>();
-            for (Map.Entry<String, int[]> e : perms.entrySet()) {
-                mats.put(e.getKey(), TransportMap.permutation(e.getValue()).normalised(TransportMap.Norm.ROWS));
-            }
+            // permutation matrices are built when a tensor needs them; a small LRU keeps the heap bounded (dense plans)
+            Map<String, TransportMap.Matrix> cache = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, TransportMap.Matrix> eldest) {
+                    return size() > 8;
+                }
+            };
+            java.util.function.Function<String, TransportMap.Matrix> mats =
+                    sp -> cache.computeIfAbsent(sp, k -> TransportMap.permutation(perms.get(k)).normalised(TransportMap.Norm.ROWS));
             List<TensorEntry> entries = new ArrayList<>();
             for (Plan.Tensor t : plan.tensors()) {
-                float[] x = c.readFloats(t.name());
                 long[] shape = c.info(t.name()).shape().clone();
-                for (int a = 0; a < shape.length; a++) {
-                    String sp = t.spaces().get(a);
-                    if (sp != null) x = Transport.apply(x, shape, a, mats.get(sp));
-                }
-                entries.add(TensorEntry.ofFloats(t.name(), shape, x, c.info(t.name()).dtype()));
+                io.otfuse.io.DType dt = c.info(t.name()).dtype();
+                // computed when the writer reaches the tensor: one tensor in the heap at a time
+                entries.add(new TensorEntry(t.name(), dt, shape, () -> {
+                    float[] x = c.readFloats(t.name());
+                    for (int a = 0; a < shape.length; a++) {
+                        String sp = t.spaces().get(a);
+                        if (sp != null) x = Transport.apply(x, shape, a, mats.apply(sp));
+                    }
+                    return io.otfuse.io.Tensors.fromFloats(x, dt);
+                }));
             }
             new CheckpointWriter(out, force).config(c.config()).tensors(entries).companionsFrom(c).write();
         }

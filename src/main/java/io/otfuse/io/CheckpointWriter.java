@@ -83,7 +83,58 @@ public final class CheckpointWriter {
         return this;
     }
 
+    /**
+     * Removes what killed runs left beside {@code dest}: hidden {@code .NAME.tmp-PID-*} folders and
+     * {@code .NAME.scratch-PID-*} files whose process is gone. A {@code .NAME.old-PID-*} folder (a forced replace
+     * killed between its two renames) is renamed back to {@code dest} when {@code dest} is absent, otherwise removed.
+     * Folders of live processes are never touched, and none of these names is ever taken for an output.
+     */
+    public static void cleanStale(Path dest) {
+        Path d = dest.toAbsolutePath().normalize();
+        Path parent = d.getParent();
+        if (parent == null || !Files.isDirectory(parent)) return;
+        String base = "." + d.getFileName() + ".";
+        List<Path> stale = new ArrayList<>();
+        try (java.util.stream.Stream<Path> s = Files.list(parent)) {
+            s.forEach(p -> {
+                String n = p.getFileName().toString();
+                if (!n.startsWith(base)) return;
+                String rest = n.substring(base.length());
+                for (String kind : new String[] {"tmp-", "old-", "scratch-"}) {
+                    if (!rest.startsWith(kind)) continue;
+                    String[] parts = rest.substring(kind.length()).split("-");
+                    if (parts.length != 2) return;
+                    try {
+                        long pid = Long.parseLong(parts[0]);
+                        Long.parseLong(parts[1]);
+                        if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) return;
+                        if (pid == ProcessHandle.current().pid()) return;
+                        stale.add(p);
+                    } catch (NumberFormatException e) {
+                        return;
+                    }
+                }
+            });
+        } catch (IOException e) {
+            return; // best effort
+        }
+        java.util.Collections.sort(stale);
+        for (Path p : stale) {
+            if (p.getFileName().toString().startsWith(base + "old-") && !Files.exists(d)) {
+                try {
+                    Files.move(p, d, StandardCopyOption.ATOMIC_MOVE);
+                    continue;
+                } catch (IOException e) {
+                    // fall through and leave it
+                    continue;
+                }
+            }
+            AtomicFiles.deleteTree(p);
+        }
+    }
+
     public Path write() {
+        cleanStale(dest);
         checkDestination(dest, force, List.of());
         Path parent = dest.getParent();
         Path tmp = parent.resolve("." + dest.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
@@ -98,6 +149,11 @@ public final class CheckpointWriter {
         } catch (IOException e) {
             AtomicFiles.deleteTree(tmp);
             throw new OtfuseException(ExitCode.IO_FAILURE, dest + ": writing the checkpoint failed (" + e.getMessage() + "); nothing was left behind", e);
+        } catch (OtfuseException e) {
+            AtomicFiles.deleteTree(tmp);
+            if (e.exitCode() != ExitCode.IO_FAILURE) throw e;
+            String why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();
+            throw new OtfuseException(ExitCode.IO_FAILURE, dest + ": writing the checkpoint failed (" + why + "); nothing was left behind", e);
         } catch (RuntimeException | Error e) {
             AtomicFiles.deleteTree(tmp);
             throw e;

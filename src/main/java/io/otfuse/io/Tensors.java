@@ -106,4 +106,22 @@ public final class Tensors {
         b.rewind();
         return b;
     }
+
+    /**
+     * Refuses NaN or infinite values with a one-line {@link ExitCode#NON_FINITE} error naming {@code where}
+     * (file and tensor); {@code --allow-nonfinite} skips this check.
+     */
+    public static void requireFinite(float[] x, String where) {
+        int bad = 0, first = -1;
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                if (first < 0) first = i;
+                bad++;
+            }
+        }
+        if (bad > 0) {
+            throw new OtfuseException(ExitCode.NON_FINITE, where + ": " + bad + " NaN or infinite value(s), the first at flat index " + first
+                    + " (" + x[first] + "); use --allow-nonfinite to proceed anyway");
+        }
+    }
 }

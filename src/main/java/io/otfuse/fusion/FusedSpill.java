@@ -1,0 +1,105 @@
+package io.otfuse.fusion;
+
+import io.otfuse.io.DType;
+import io.otfuse.io.ExitCode;
+import io.otfuse.io.OtfuseException;
+import io.otfuse.io.Tensors;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A raw scratch file for fused tensors that do not fit in the heap: each finished tensor is appended as
+ * little-endian F32 and memory-mapped back (read-only) when the writer reaches it. The file is deleted on
+ * {@link #close()}; a killed run leaves a hidden {@code .NAME.scratch-PID-*} file that the next write into
+ * the same folder removes (see {@code CheckpointWriter.cleanStale}).
+ */
+public final class FusedSpill implements AutoCloseable {
+    private static final int CHUNK = 1 << 20; // floats per write
+
+    private final Path file;
+    private final FileChannel ch;
+    private final Map<String, long[]> where = new HashMap<>(); // name -> {offset, count}
+    private long pos = 0;
+
+    public FusedSpill(Path file) {
+        this.file = file;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": cannot create the scratch file for fused tensors (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The scratch file for an output folder: hidden, beside it, named after this process. */
+    public static Path scratchFor(Path dest) {
+        Path d = dest.toAbsolutePath().normalize();
+        return d.getParent().resolve("." + d.getFileName() + ".scratch-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+    }
+
+    public void put(String name, float[] x) {
+        ByteBuffer b = ByteBuffer.allocate(Math.min(x.length, CHUNK) * 4).order(ByteOrder.LITTLE_ENDIAN);
+        long start = pos;
+        try {
+            for (int i = 0; i < x.length; i += CHUNK) {
+                int n = Math.min(CHUNK, x.length - i);
+                b.clear();
+                b.asFloatBuffer().put(x, i, n);
+                b.limit(n * 4);
+                while (b.hasRemaining()) pos += ch.write(b, pos);
+            }
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": writing the scratch file failed (" + e.getMessage() + "); nothing was left behind", e);
+        }
+        where.put(name, new long[] {start, x.length});
+    }
+
+    public boolean has(String name) {
+        return where.containsKey(name);
+    }
+
+    /** The tensor's F32 bytes, memory-mapped (not copied). */
+    public ByteBuffer mapF32(String name) {
+        long[] w = where.get(name);
+        if (w == null) throw new IllegalStateException("tensor " + name + " was not spilled");
+        try {
+            if (w[1] == 0) return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+            return ch.map(FileChannel.MapMode.READ_ONLY, w[0], w[1] * 4).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": cannot map the scratch file (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The tensor's bytes in {@code dtype}: the mapped buffer itself for F32, converted otherwise. */
+    public ByteBuffer bytes(String name, DType dtype) {
+        ByteBuffer raw = mapF32(name);
+        if (dtype == DType.F32) return raw;
+        float[] v = new float[raw.remaining() / 4];
+        raw.asFloatBuffer().get(v);
+        return Tensors.fromFloats(v, dtype);
+    }
+
+    public long bytes() {
+        return pos;
+    }
+
+    @Override
+    public void close() {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // deleting anyway
+        }
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // best effort; a later write into the folder removes stale scratch files
+        }
+    }
+}
