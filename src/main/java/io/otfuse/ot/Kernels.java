@@ -60,10 +60,12 @@ final class Kernels {
 
     /**
      * Threads worth using for the one-off passes (kernel, plan) over {@code n x m} doubles: small ones stay
-     * on the caller, since waking an idle thread (an idle vCPU on a VM) can cost as much as the work.
+     * on the caller, since waking an idle thread (an idle vCPU on a VM) can cost as much as the work
+     * (and on a loaded machine the caller then waits for a worker that has not been scheduled yet).
      */
     static int threadsFor(int threads, int n, int m) {
-        return (long) n * m < (1 << 18) ? 1 : threads;
+        // the SIMD exp is ~5x cheaper than Math.exp, so those passes only pay off on threads from 2^20 entries
+        return (long) n * m < (vector ? 1 << 20 : 1 << 18) ? 1 : threads;
     }
 
     /**
