@@ -4,4 +4,4 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$here"
 mvn -q -B -o -DskipTests package >/dev/null
-exec java -Xmx6g -cp "target/otfuse-0.1.0.jar:target/lib/*" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "${1:-all}" "${2:-12}"
+exec java -Xmx6g --add-modules jdk.incubator.vector -cp "target/otfuse-0.1.0.jar:target/lib/*" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "${1:-all}" "${2:-12}"

@@ -8,15 +8,64 @@ package io.otfuse.ot;
  * added in block order, so results do not depend on the number of threads.
  */
 final class Kernels {
+    /**
+     * Whether the SIMD kernels of {@link VectorKernels} can be used: the JVM was started with
+     * {@code --add-modules jdk.incubator.vector} (the module is in the boot layer), the machine is x86-64
+     * (where HotSpot 17 intrinsifies the vector {@code exp}; elsewhere it would fall back to a slow
+     * per-lane path) and the preferred vector holds at least four doubles. Decided once; system property
+     * {@code otfuse.ot.vector=false} forces the scalar kernels.
+     */
+    static final boolean VECTOR_AVAILABLE = detectVector();
+
+    /** The kernels in use: {@link #VECTOR_AVAILABLE}, switchable by tests (see {@link #useVector(boolean)}). */
+    private static volatile boolean vector = VECTOR_AVAILABLE;
+
     private Kernels() {
+    }
+
+    private static boolean detectVector() {
+        if (!Boolean.parseBoolean(System.getProperty("otfuse.ot.vector", "true"))) {
+            return false;
+        }
+        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            return false;
+        }
+        String arch = System.getProperty("os.arch", "");
+        if (!arch.equals("amd64") && !arch.equals("x86_64")) {
+            return false;
+        }
+        try {
+            return VectorKernels.usable();
+        } catch (Throwable e) { // LinkageError etc.: keep the scalar kernels
+            return false;
+        }
+    }
+
+    /** Whether the SIMD kernels are in use. */
+    static boolean vector() {
+        return vector;
+    }
+
+    /** For tests: selects the SIMD ({@code true}, only if available) or scalar kernels; returns the previous choice. */
+    static boolean useVector(boolean on) {
+        boolean was = vector;
+        vector = on && VECTOR_AVAILABLE;
+        return was;
+    }
+
+    /** Kernels in use, for logs and benchmark headers. */
+    static String describe() {
+        return vector ? VectorKernels.describe() : "scalar (jdk.incubator.vector not enabled)";
     }
 
     /**
      * Threads worth using for the one-off passes (kernel, plan) over {@code n x m} doubles: small ones stay
-     * on the caller, since waking an idle thread (an idle vCPU on a VM) can cost as much as the work.
+     * on the caller, since waking an idle thread (an idle vCPU on a VM) can cost as much as the work
+     * (and on a loaded machine the caller then waits for a worker that has not been scheduled yet).
      */
     static int threadsFor(int threads, int n, int m) {
-        return (long) n * m < (1 << 18) ? 1 : threads;
+        // the SIMD exp is ~5x cheaper than Math.exp, so those passes only pay off on threads from 2^20 entries
+        return (long) n * m < (vector ? 1 << 20 : 1 << 18) ? 1 : threads;
     }
 
     /**
@@ -44,11 +93,18 @@ final class Kernels {
         // multiplying by -1/reg instead of dividing by -reg (POT) changes K by at most |C/reg| ulp
         double inr = -1.0 / reg;
         int nb = Par.blocks(n);
+        boolean simd = vector;
         Par.forRange(threads, nb, (lo, hi) -> {
             for (int bk = lo; bk < hi; bk++) {
                 double[] acc = partial[bk];
                 java.util.Arrays.fill(acc, 0.0);
                 int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
+                if (simd) {
+                    for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
+                        VectorKernels.gibbsRow(c, i * m, inr, k[i], m, u == null ? 0.0 : u[i], u == null ? null : acc);
+                    }
+                    continue;
+                }
                 for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                     int base = i * m;
                     double[] ki = k[i];
@@ -79,9 +135,14 @@ final class Kernels {
     static void fusedPass(double[][] k, int n, int m, double[] v, double[] u, RowScale scale, double[] ktu, double[][] partial,
                           int threads) {
         int nb = Par.blocks(n);
+        boolean simd = vector;
         Par.forRange(threads, nb, (lo, hi) -> {
             for (int bk = lo; bk < hi; bk++) {
-                passBlock(k, n, m, v, u, scale, partial[bk], bk);
+                if (simd) {
+                    passBlockVector(k, n, m, v, u, scale, partial[bk], bk);
+                } else {
+                    passBlock(k, n, m, v, u, scale, partial[bk], bk);
+                }
             }
         });
         reduceBlocks(partial, nb, m, ktu, threads);
@@ -158,6 +219,35 @@ final class Kernels {
         }
     }
 
+    /** {@link #passBlock} on the SIMD kernels (same row grouping; FMA and lane-wise summation order). */
+    private static void passBlockVector(double[][] k, int n, int m, double[] v, double[] u, RowScale scale, double[] acc, int bk) {
+        java.util.Arrays.fill(acc, 0.0);
+        int r0 = bk * Par.BLOCK_ROWS;
+        int r1 = Math.min(n, r0 + Par.BLOCK_ROWS);
+        double[] t = new double[VectorKernels.lanes()];
+        double[] s = new double[8];
+        int i = r0;
+        for (; i + 7 < r1; i += 8) {
+            if (v != null) {
+                VectorKernels.dot8(k, i, v, m, s, t);
+                for (int r = 0; r < 8; r++) {
+                    u[i + r] = scale.apply(i + r, s[r]);
+                }
+            }
+            VectorKernels.axpy8(k, i, u, m, acc);
+        }
+        for (; i < r1; i++) {
+            double ui;
+            if (v != null) {
+                ui = scale.apply(i, VectorKernels.dot(k[i], v, m, t));
+                u[i] = ui;
+            } else {
+                ui = u[i];
+            }
+            VectorKernels.axpy(ui, k[i], acc, m);
+        }
+    }
+
     /** {@code out[j] = sum_bk partial[bk][j]} in block order. */
     static void reduceBlocks(double[][] partial, int nb, int m, double[] out, int threads) {
         System.arraycopy(partial[0], 0, out, 0, m);
@@ -179,11 +269,25 @@ final class Kernels {
         double[] obj = new double[nb];
         double[] rowErr = new double[nb];
         double[] plan = new double[n * m];
+        boolean simd = vector;
         Par.forRange(threads, nb, (lo, hi) -> {
             for (int bk = lo; bk < hi; bk++) {
                 int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
                 double so = 0;
                 double se = 0;
+                if (simd) {
+                    double[] t = new double[VectorKernels.lanes()];
+                    double[] ro = new double[2];
+                    for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
+                        VectorKernels.planRow(u[i], k[i], v, c, i * m, plan, m, ro, t);
+                        k[i] = null;
+                        so += ro[1];
+                        se += Math.abs(ro[0] - a[i]);
+                    }
+                    obj[bk] = so;
+                    rowErr[bk] = se;
+                    continue;
+                }
                 for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                     int base = i * m;
                     double ui = u[i];

@@ -16,6 +16,14 @@ public final class OtSolvers {
     private OtSolvers() {
     }
 
+    /**
+     * The dense kernels the Sinkhorn solvers use in this JVM: SIMD ({@code jdk.incubator.vector}, when the
+     * JVM runs with {@code --add-modules jdk.incubator.vector} on x86-64) or scalar.
+     */
+    public static String kernels() {
+        return Kernels.describe();
+    }
+
     /** The exact solver {@link #exact} would use for {@code p}. */
     public static OtSolver exactSolverFor(OtProblem p) {
         return AssignmentSolver.applies(p) ? ASSIGNMENT : NETWORK_SIMPLEX;

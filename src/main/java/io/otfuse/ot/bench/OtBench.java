@@ -111,7 +111,8 @@ public final class OtBench {
         java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
         java.util.Map<Integer, OtProblem> raw = new java.util.HashMap<>();
         java.util.Map<Integer, OtProblem> normed = new java.util.HashMap<>();
-        System.out.println("INFO java " + System.getProperty("java.version") + " threads=" + Runtime.getRuntime().availableProcessors());
+        System.out.println("INFO java " + System.getProperty("java.version") + " threads=" + Runtime.getRuntime().availableProcessors()
+                + " kernels=" + OtSolvers.kernels().replace(' ', '_'));
         System.out.flush();
         String line;
         while ((line = in.readLine()) != null) {
