@@ -21,6 +21,12 @@ public final class CostMatrix {
             throw new IllegalArgumentException("cost matrix " + rows + "x" + cols + " needs " + ((long) rows * cols)
                     + " entries, got " + data.length);
         }
+        for (int k = 0; k < data.length; k++) {
+            if (!Double.isFinite(data[k])) {
+                throw new IllegalArgumentException("cost matrix entry (" + k / cols + ", " + k % cols + ") is " + data[k]
+                        + "; costs must be finite");
+            }
+        }
         this.rows = rows;
         this.cols = cols;
         this.data = data;

@@ -207,4 +207,14 @@ class ExactSolversTest {
             assertTrue(x >= 0);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void nonFiniteCostsAreRejectedWithTheirPosition() {
+        double[] c = {0, 1, 2, Double.NaN};
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> OtSolvers.emd(null, null, c, 2, 2));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("(1, 1) is NaN"), e.getMessage());
+        double[] inf = {0, Double.POSITIVE_INFINITY, 2, 3};
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> CostMatrix.of(inf, 2, 2));
+    }
 }
