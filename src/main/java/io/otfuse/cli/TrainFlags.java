@@ -35,6 +35,8 @@ public class TrainFlags {
     double maskProb = 0.15;
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: DJL's choice)")
     Integer threads;
+    @Option(names = "--stop-after", hidden = true, description = "Stop after this many epochs as if interrupted (for testing --resume)")
+    int stopAfter = 0;
     @Option(names = "--no-progress", description = "No progress bar (one line per epoch only)")
     boolean noProgress = false;
 
@@ -65,6 +67,7 @@ public class TrainFlags {
         o.flip = flip;
         o.dropout = dropout;
         o.maskProb = maskProb;
+        o.stopAfter = stopAfter;
         return o;
     }
 }

@@ -97,7 +97,7 @@ public final class ImageData {
             List<String> names = classes;
             if (names == null || names.size() <= max) {
                 names = new ArrayList<>();
-                for (int i = 0; i <= Math.max(max, 9); i++) names.add(Integer.toString(i));
+                for (int i = 0; i <= max; i++) names.add(Integer.toString(i));
             }
             return new ImageSet(dir.getFileName() + (train ? "@train" : "@test"), px, labels, 1, h, w, names);
         } catch (IOException e) {

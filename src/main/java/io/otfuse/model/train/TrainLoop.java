@@ -160,7 +160,7 @@ public final class TrainLoop {
             files.put(STATE, (state.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8));
             files.put(OPTIMIZER, optimizerBytes(opt));
             task.save(out, files);
-            if (epoch + 1 == o.epochs) return state;
+            if (epoch + 1 == o.epochs || epoch + 1 == o.stopAfter) return state;
         }
         return resumed;
     }

@@ -20,6 +20,8 @@ public final class TrainOptions {
     public boolean flip = false;
     public double dropout = 0.0;
     public double maskProb = 0.15;
+    /** Not recorded: stop after this many epochs (simulated interruption); 0 = run all. */
+    public int stopAfter = 0;
 
     public ObjectNode toJson(ObjectNode o) {
         o.put("seed", seed);
