@@ -108,6 +108,13 @@ public record Preprocessor(double rescaleFactor, boolean doRescale, boolean doNo
         return v;
     }
 
+    /** A normalised batch [B, C, H, W] of the images {@code idx}, owned by {@code m} (no augmentation). */
+    public ai.djl.ndarray.NDArray batch(ai.djl.ndarray.NDManager m, ImageSet set, int[] idx) {
+        float[] buf = new float[idx.length * set.imageBytes()];
+        normalise(set, idx, buf, null, 0, false);
+        return m.create(buf, new ai.djl.ndarray.types.Shape(idx.length, set.channels(), set.height(), set.width()));
+    }
+
     /** Writes normalised floats of images {@code idx} into {@code out} (B × C × H × W). */
     public void normalise(ImageSet set, int[] idx, float[] out, java.util.Random augment, int cropPad, boolean flip) {
         int c = set.channels(), h = set.height(), w = set.width(), ib = set.imageBytes();
