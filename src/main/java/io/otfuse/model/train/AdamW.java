@@ -22,6 +22,7 @@ public final class AdamW {
     private final boolean[] decay;
     private final float beta1, beta2, eps;
     private long step;
+    private long skipped;
 
     public AdamW(Params params, float beta1, float beta2, float eps) {
         this.params = params;
@@ -44,6 +45,16 @@ public final class AdamW {
     static boolean noDecay(String n) {
         return n.endsWith(".bias") || n.contains("LayerNorm") || n.contains("layernorm") || n.endsWith("cls_token")
                 || n.endsWith("position_embeddings") || n.equals("cls.predictions.bias");
+    }
+
+    /** Updates skipped because the gradient norm was not finite. */
+    public long skippedSteps() {
+        return skipped;
+    }
+
+    /** Overwrites a gradient with zeros in place (NaN-safe, unlike g - g). */
+    private static void zero(NDArray g) {
+        g.set(new float[Math.toIntExact(g.size())]);
     }
 
     public long stepCount() {
@@ -74,10 +85,14 @@ public final class AdamW {
             g.attach(scratch);
             grads[i] = g;
         }
-        if (maxGradNorm > 0) {
-            for (NDArray g : grads) sq += g.square().sum().getFloat();
-        }
+        for (NDArray g : grads) sq += g.square().sum().getFloat();
         double norm = Math.sqrt(sq);
+        if (!Double.isFinite(norm)) {
+            // a non-finite gradient: skip this update (as AMP's GradScaler does) and clear the gradients
+            for (NDArray g : grads) zero(g);
+            skipped++;
+            return norm;
+        }
         float scale = maxGradNorm > 0 && norm > maxGradNorm ? (float) (maxGradNorm / (norm + 1e-6)) : 1f;
         step++;
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);

@@ -101,6 +101,7 @@ public final class TrainLoop {
             long t0 = System.nanoTime();
             double lossSum = 0;
             long lossN = 0, units = 0;
+            int skippedInEpoch = 0;
             ProgressBar pb = progress ? new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch + 1, o.epochs))
                     .setInitialMax(task.examples()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).setMaxRenderedLength(120)
                     .showSpeed().setUnit(" ex", 1).build() : null;
@@ -117,7 +118,13 @@ public final class TrainLoop {
                             gc.backward(l);
                         }
                         loss = l.getFloat();
-                        opt.step(lr, (float) o.weightDecay, (float) o.maxGradNorm, sm);
+                        double gn = opt.step(lr, (float) o.weightDecay, (float) o.maxGradNorm, sm);
+                        if (!Double.isFinite(gn)) {
+                            skippedInEpoch++;
+                            log.printf("warning: non-finite gradient norm at step %d (loss %s); update skipped%n", opt.stepCount(), l.getFloat());
+                            if (skippedInEpoch > 20) throw new OtfuseException(ExitCode.NON_FINITE, "more than 20 non-finite gradients in epoch " + (epoch + 1) + " (lower --lr?)");
+                            continue;
+                        }
                     }
                     if (!Float.isFinite(loss)) throw new OtfuseException(ExitCode.NON_FINITE, "training loss became " + loss + " at step " + opt.stepCount() + " (lower --lr?)");
                     lossSum += loss;
@@ -141,6 +148,7 @@ public final class TrainLoop {
             h.put("epoch", epoch + 1);
             h.put("step", opt.stepCount());
             h.put("train_loss", lossSum / lossN);
+            h.put("skipped_steps", skippedInEpoch);
             for (Map.Entry<String, Double> e : ev.entrySet()) h.put(e.getKey(), e.getValue());
             h.put("train_seconds", trainSec);
             h.put("eval_seconds", evalSec);
