@@ -58,6 +58,14 @@ class AdamWTest {
             assertEquals(1, opt.skippedSteps());
             float[] after = p.get(n).toFloatArray();
             for (int i = 0; i < w.length; i++) assertEquals(got[i], after[i]);
+            // the gradient was cleared: a zero-loss step afterwards only applies momentum and decay, finitely
+            try (NDManager sm = m.newSubManager()) {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(p.get(n).mul(0f).sum());
+                }
+                assertTrue(Double.isFinite(opt.step(0.01f, 0.1f, 1f, sm)));
+            }
+            for (float f : p.get(n).toFloatArray()) assertTrue(Float.isFinite(f));
         }
         Schedule s = new Schedule(1.0, 10, 110);
         assertEquals(0.1, s.at(0), 1e-6);

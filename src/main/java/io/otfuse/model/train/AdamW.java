@@ -52,9 +52,16 @@ public final class AdamW {
         return skipped;
     }
 
-    /** Overwrites a gradient with zeros in place (NaN-safe, unlike g - g). */
+    /**
+     * Overwrites a gradient with zeros in place, NaN-safe (g - g keeps NaN). Never uses NDArray.set(Buffer):
+     * on the PyTorch engine that re-points the tensor at a Java buffer whose lifetime the wrapper controls,
+     * which corrupted memory once the wrapper was closed.
+     */
     private static void zero(NDArray g) {
-        g.set(new float[Math.toIntExact(g.size())]);
+        try (NDArray bad = g.isNaN().logicalOr(g.isInfinite())) {
+            g.set(bad, 0f);
+        }
+        g.subi(g);
     }
 
     public long stepCount() {

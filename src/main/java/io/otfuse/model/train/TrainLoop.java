@@ -217,8 +217,11 @@ public final class TrainLoop {
         }
     }
 
+    /** Copies values into an existing array in place (no NDArray.set(Buffer), which re-points storage). */
     private static void set(NDArray a, float[] v) {
-        a.set(java.nio.FloatBuffer.wrap(v));
+        try (NDManager t = a.getManager().newSubManager()) {
+            a.muli(0).addi(t.create(v, a.getShape()));
+        }
     }
 
     /** Unused helper kept for callers that want to open the output as a checkpoint. */
