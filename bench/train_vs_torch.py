@@ -64,7 +64,7 @@ class ViT(nn.Module):
 class Bert(nn.Module):
     def __init__(self, d=128, layers=4, heads=4, mlp=512, vocab=8000, maxlen=64):
         super().__init__()
-        self.word, self.pos, self.type = nn.Embedding(vocab, d), nn.Embedding(maxlen, d), nn.Embedding(2, d)
+        self.word, self.pos, self.tt = nn.Embedding(vocab, d), nn.Embedding(maxlen, d), nn.Embedding(2, d)
         self.ln = nn.LayerNorm(d, eps=1e-12)
         self.layers = nn.ModuleList([Layer(d, heads, mlp, False) for _ in range(layers)])
         self.tdense, self.tln = nn.Linear(d, d), nn.LayerNorm(d, eps=1e-12)
@@ -72,7 +72,7 @@ class Bert(nn.Module):
 
     def forward(self, ids, positions):
         b, t = ids.shape
-        x = self.ln(self.word(ids) + self.pos.weight[:t] + self.type.weight[0])
+        x = self.ln(self.word(ids) + self.pos.weight[:t] + self.tt.weight[0])
         for l in self.layers:
             x = l(x)
         h = x.reshape(-1, x.shape[-1])[positions]
