@@ -14,6 +14,10 @@ import picocli.CommandLine.Option;
         description = {"Fuse transformer networks (Hugging Face ViT and BERT checkpoints) with optimal transport.", ""},
         subcommands = {
                 InspectCommand.class,
+                TrainCommand.class,
+                EvalCommand.class,
+                PredictCommand.class,
+                FinetuneCommand.class,
                 FuseCommand.class,
                 PermuteCommand.class,
                 DoctorCommand.class,

@@ -1,0 +1,197 @@
+package io.otfuse.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import io.otfuse.io.Checkpoint;
+import io.otfuse.io.CheckpointWriter;
+import io.otfuse.io.DType;
+import io.otfuse.io.VitConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hugging Face {@code ViTForImageClassification} on DJL: conv patch embedding (computed as the
+ * equivalent patch-flatten + linear), cls token, learned position embeddings, pre-LN encoder layers
+ * with exact GELU, final LayerNorm and a classifier on token 0. Parameter names and shapes are HF's.
+ */
+public final class VitModel implements AutoCloseable {
+    private final VitConfig config;
+    private final Params params;
+    private final float eps;
+    private float hiddenDropout;
+    private float attentionDropout;
+    private final Names[] layerNames;
+
+    /** HF module names of one encoder layer, built once. */
+    static final class Names {
+        final String layer, lnBefore, query, key, value, selfAttn, attnDense, attnOut, attention, lnAfter, interDense, inter, outDense, out;
+        final String wq, bq, wk, bk, wv, bv, wo, bo, ln1w, ln1b, ln2w, ln2b, w1, b1, w2, b2;
+
+        Names(int i) {
+            String p = "vit.encoder.layer." + i;
+            layer = p;
+            lnBefore = p + ".layernorm_before";
+            query = p + ".attention.attention.query";
+            key = p + ".attention.attention.key";
+            value = p + ".attention.attention.value";
+            selfAttn = p + ".attention.attention";
+            attnDense = p + ".attention.output.dense";
+            attnOut = p + ".attention.output";
+            attention = p + ".attention";
+            lnAfter = p + ".layernorm_after";
+            interDense = p + ".intermediate.dense";
+            inter = p + ".intermediate";
+            outDense = p + ".output.dense";
+            out = p + ".output";
+            wq = query + ".weight"; bq = query + ".bias";
+            wk = key + ".weight"; bk = key + ".bias";
+            wv = value + ".weight"; bv = value + ".bias";
+            wo = attnDense + ".weight"; bo = attnDense + ".bias";
+            ln1w = lnBefore + ".weight"; ln1b = lnBefore + ".bias";
+            ln2w = lnAfter + ".weight"; ln2b = lnAfter + ".bias";
+            w1 = interDense + ".weight"; b1 = interDense + ".bias";
+            w2 = outDense + ".weight"; b2 = outDense + ".bias";
+        }
+    }
+
+    public VitModel(Params params) {
+        if (!(params.config() instanceof VitConfig c)) throw new IllegalArgumentException("not a ViT config");
+        this.config = c;
+        this.params = params;
+        this.eps = (float) c.layerNormEps;
+        this.hiddenDropout = (float) c.hiddenDropoutProb;
+        this.attentionDropout = (float) c.attentionProbsDropoutProb;
+        layerNames = new Names[c.numHiddenLayers];
+        for (int i = 0; i < layerNames.length; i++) layerNames[i] = new Names(i);
+    }
+
+    /** Loads a ViT checkpoint folder (already opened and validated). */
+    public static VitModel load(Checkpoint ckpt, NDManager manager) {
+        if (!(ckpt.config() instanceof VitConfig)) {
+            throw new io.otfuse.io.OtfuseException(io.otfuse.io.ExitCode.BAD_CHECKPOINT, ckpt.dir() + ": not a ViT checkpoint (model_type is not vit)");
+        }
+        return new VitModel(Params.load(ckpt, manager));
+    }
+
+    public VitConfig config() {
+        return config;
+    }
+
+    public Params params() {
+        return params;
+    }
+
+    /** Overrides the config's dropout rates (used only when forward is called with training = true). */
+    public void setDropout(float hidden, float attention) {
+        this.hiddenDropout = hidden;
+        this.attentionDropout = attention;
+    }
+
+    /** Inference forward: images [B, C, H, W] float32 (already normalised) → logits [B, classes]. */
+    public NDArray forward(NDArray images, Taps taps) {
+        return forward(images, taps, false);
+    }
+
+    /**
+     * Forward pass. Intermediates and the result belong to {@code images}' manager. When {@code taps} is
+     * non-null and active, outputs of the selected modules are recorded as per-sample [tokens, width].
+     */
+    public NDArray forward(NDArray images, Taps taps, boolean training) {
+        Taps t = taps != null && taps.active() ? taps : null;
+        NDManager m = images.getManager();
+        long[] s = images.getShape().getShape();
+        if (s.length != 4 || s[1] != config.numChannels || s[2] != config.imageSize || s[3] != config.imageSize) {
+            throw new IllegalArgumentException("expected images [B, " + config.numChannels + ", " + config.imageSize + ", "
+                    + config.imageSize + "], got " + images.getShape());
+        }
+        long b = s[0];
+        int p = config.patchSize, g = config.gridSize(), c = config.numChannels, d = config.hiddenSize;
+        // Conv2d(kernel = stride = p) as a linear map on flattened patches (same arithmetic, no im2col)
+        NDArray patches = images.reshape(b, c, g, p, g, p).transpose(0, 2, 4, 1, 3, 5).reshape(b, (long) g * g, (long) c * p * p);
+        NDArray w = own(params.get("vit.embeddings.patch_embeddings.projection.weight").reshape(d, (long) c * p * p), m);
+        NDArray x = Ops.linear(patches, w, params.get("vit.embeddings.patch_embeddings.projection.bias"));
+        if (t != null) {
+            t.record("vit.embeddings.patch_embeddings.projection", x);
+            t.record("vit.embeddings.patch_embeddings", x);
+        }
+        NDArray cls = own(params.get("vit.embeddings.cls_token").broadcast(b, 1, d), m);
+        x = NDArrays.concat(new NDList(cls, x), 1).add(params.get("vit.embeddings.position_embeddings"));
+        x = Ops.dropout(x, hiddenDropout, training);
+        if (t != null) t.record("vit.embeddings", x);
+        for (Names n : layerNames) x = layer(n, x, t, training, m);
+        if (t != null) t.record("vit.encoder", x);
+        x = Ops.layerNorm(x, params.get("vit.layernorm.weight"), params.get("vit.layernorm.bias"), eps);
+        if (t != null) t.record("vit.layernorm", x);
+        NDArray clsOut = x.get(new NDIndex(":, 0, :"));
+        NDArray logits = Ops.linear(clsOut, params.get("classifier.weight"), params.get("classifier.bias"));
+        if (t != null) t.record("classifier", logits);
+        return logits;
+    }
+
+    private NDArray layer(Names n, NDArray x, Taps t, boolean training, NDManager m) {
+        int d = config.hiddenSize;
+        NDArray h = Ops.layerNorm(x, params.get(n.ln1w), params.get(n.ln1b), eps);
+        if (t != null) t.record(n.lnBefore, h);
+        NDArray wqkv = Ops.cat0(m, params.get(n.wq), params.get(n.wk), params.get(n.wv));
+        NDArray bqkv = Ops.cat0(m, params.get(n.bq), params.get(n.bk), params.get(n.bv));
+        NDArray qkv = Ops.linear(h, wqkv, bqkv);
+        if (t != null) recordQkv(t, qkv, d, n.query, n.key, n.value);
+        NDArray ctx = Ops.attention(qkv, config.numAttentionHeads, null, attentionDropout, training);
+        if (t != null) t.record(n.selfAttn, ctx);
+        NDArray a = Ops.linear(ctx, params.get(n.wo), params.get(n.bo));
+        if (t != null) t.record(n.attnDense, a);
+        a = Ops.dropout(a, hiddenDropout, training);
+        if (t != null) {
+            t.record(n.attnOut, a);
+            t.record(n.attention, a);
+        }
+        NDArray r = a.add(x);
+        NDArray h2 = Ops.layerNorm(r, params.get(n.ln2w), params.get(n.ln2b), eps);
+        if (t != null) t.record(n.lnAfter, h2);
+        NDArray f = Ops.linear(h2, params.get(n.w1), params.get(n.b1));
+        if (t != null) t.record(n.interDense, f);
+        f = Ops.gelu(f);
+        if (t != null) t.record(n.inter, f);
+        NDArray o = Ops.linear(f, params.get(n.w2), params.get(n.b2));
+        if (t != null) t.record(n.outDense, o);
+        o = Ops.dropout(o, hiddenDropout, training);
+        NDArray y = o.add(r);
+        if (t != null) {
+            t.record(n.out, y);
+            t.record(n.layer, y);
+        }
+        return y;
+    }
+
+    static void recordQkv(Taps t, NDArray qkv, int d, String q, String k, String v) {
+        if (t.wants(q)) t.record(q, qkv.get(new NDIndex("..., 0:" + d)));
+        if (t.wants(k)) t.record(k, qkv.get(new NDIndex("..., " + d + ":" + 2 * d)));
+        if (t.wants(v)) t.record(v, qkv.get(new NDIndex("..., " + 2 * d + ":")));
+    }
+
+    private static NDArray own(NDArray a, NDManager m) {
+        return Ops.own(a, m);
+    }
+
+    /** Parameter values by HF name, in HF order. */
+    public Map<String, float[]> stateDict() {
+        return params.stateDict();
+    }
+
+    /** Writes a checkpoint folder (config.json, model.safetensors, companions such as preprocessor_config.json). */
+    public Path save(Path dir, boolean force, List<Path> companions, Map<String, byte[]> files) {
+        CheckpointWriter w = new CheckpointWriter(dir, force).config(config).tensors(params.entries(DType.F32));
+        for (Path c : companions) w.companion(c);
+        for (Map.Entry<String, byte[]> e : files.entrySet()) w.file(e.getKey(), e.getValue());
+        return w.write();
+    }
+
+    @Override
+    public void close() {
+        params.close();
+    }
+}
