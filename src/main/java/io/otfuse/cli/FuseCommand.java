@@ -24,8 +24,8 @@ import picocli.CommandLine.Parameters;
                 "Values come from the preset, then --config FILE.yaml, then the flags given here. The resolved configuration is saved as "
                         + Fusion.CONFIG + " and a per-space report as " + Fusion.REPORT + " in the output folder."})
 public class FuseCommand implements Callable<Integer> {
-    /** MERGE NOTE: the lead sets this to the models package's implementation (activation taps). */
-    public static ActivationSource activationSource = null;
+    /** Activations come from the project's own ViT and BERT forwards. */
+    private static final ActivationSource ACTIVATIONS = new io.otfuse.fusion.ModelActivationSource();
 
     @Parameters(paramLabel = "MODEL_DIR", arity = "0..*", description = "Checkpoint folders (at least 2, or 'models' in --config)")
     List<Path> models = new ArrayList<>();
@@ -61,7 +61,7 @@ public class FuseCommand implements Callable<Integer> {
     String costNorm;
     @Option(names = "--weight-norm", description = "row-l2 | max | abs-max | rms | none")
     String weightNorm;
-    @Option(names = "--data", paramLabel = "SPEC", description = "Samples for --align activations")
+    @Option(names = "--data", paramLabel = "SPEC", description = "Samples for --align activations (default: fashion-mnist@train for ViT, wordnet@train for BERT)")
     String data;
     @Option(names = "--samples", paramLabel = "N", description = "Number of activation samples")
     Integer samples;
@@ -133,7 +133,7 @@ public class FuseCommand implements Callable<Integer> {
         if (outDir == null) throw new OtfuseException(ExitCode.USAGE, "--out DIR is required (or 'out' in --config)");
         if (dirs.size() < 2) throw new OtfuseException(ExitCode.USAGE, "give at least 2 model folders (got " + dirs.size() + ")");
         long t0 = System.nanoTime();
-        Map<String, Object> report = Fusion.fuse(dirs, o, outDir, force, activationSource, msg -> System.err.println("  " + msg));
+        Map<String, Object> report = Fusion.fuse(dirs, o, outDir, force, ACTIVATIONS, msg -> System.err.println("  " + msg));
         System.out.println(summary(report, outDir, (System.nanoTime() - t0) / 1e9));
         return 0;
     }
