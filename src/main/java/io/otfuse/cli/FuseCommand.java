@@ -3,6 +3,7 @@ package io.otfuse.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.otfuse.fusion.ActivationSource;
+import io.otfuse.fusion.Baselines;
 import io.otfuse.fusion.Fusion;
 import io.otfuse.fusion.FusionOptions;
 import io.otfuse.io.ExitCode;
@@ -77,6 +78,8 @@ public class FuseCommand implements Callable<Integer> {
     boolean force;
     @Option(names = "--allow-nonfinite", description = "Proceed even if a model has NaN or infinite weights (refused by default, exit code 7)")
     boolean allowNonfinite;
+    @Option(names = "--vanilla", description = "Baseline: plain weighted average without any alignment (models must have equal shapes)")
+    boolean vanilla;
 
     @Override
     public Integer call() {
@@ -133,6 +136,11 @@ public class FuseCommand implements Callable<Integer> {
         if (outDir == null) throw new OtfuseException(ExitCode.USAGE, "--out DIR is required (or 'out' in --config)");
         if (dirs.size() < 2) throw new OtfuseException(ExitCode.USAGE, "give at least 2 model folders (got " + dirs.size() + ")");
         long t0 = System.nanoTime();
+        if (vanilla) {
+            Baselines.vanilla(dirs, o.weights, outDir, force);
+            System.out.printf("averaged %d models without alignment into %s, %.1f s%n", dirs.size(), outDir, (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
         Map<String, Object> report = Fusion.fuse(dirs, o, outDir, force, ACTIVATIONS, msg -> System.err.println("  " + msg));
         System.out.println(summary(report, outDir, (System.nanoTime() - t0) / 1e9));
         return 0;
