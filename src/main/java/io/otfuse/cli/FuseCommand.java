@@ -74,6 +74,8 @@ public class FuseCommand implements Callable<Integer> {
     Long seed;
     @Option(names = "--dtype", description = "Output dtype: f32 | f16 | bf16 (default: the anchor's)")
     String dtype;
+    @Option(names = "--max-shard-size", paramLabel = "SIZE", description = "Shard the weights into files of at most SIZE (e.g. 5GB) with model.safetensors.index.json")
+    String maxShardSize;
     @Option(names = "--force", description = "Replace an existing output folder")
     boolean force;
     @Option(names = "--allow-nonfinite", description = "Proceed even if a model has NaN or infinite weights (refused by default, exit code 7)")
@@ -131,6 +133,7 @@ public class FuseCommand implements Callable<Integer> {
         put(flags, "weights", weights);
         put(flags, "seed", seed);
         put(flags, "dtype", dtype);
+        put(flags, "max-shard-size", maxShardSize);
         if (allowNonfinite) put(flags, "allow-nonfinite", true);
         flags.forEach(o::set);
         if (outDir == null) throw new OtfuseException(ExitCode.USAGE, "--out DIR is required (or 'out' in --config)");
