@@ -32,7 +32,7 @@ public final class FuseScale {
         String which = args.length > 1 ? args[1] : "all";
         int layers = args.length > 2 ? Integer.parseInt(args[2]) : 12;
         List<String> presets = List.of((args.length > 3 ? args[3] : "official,default").split(","));
-        String data = System.getProperty("otfuse.bench.data", "fashion-mnist:train");
+        String data = System.getProperty("otfuse.bench.data"); // null: the source's default (fashion-mnist@train for ViT)
         Files.createDirectories(work);
         System.out.printf("cores %d, GEMM %s, load average %s%n", Runtime.getRuntime().availableProcessors(), io.otfuse.fusion.NativeGemm.describe(), load());
         System.out.printf("%-40s %9s %9s %9s %7s %7s %9s %9s%n", "case [preset]", "collect s", "fusion s", "average s", "ratio", "iters", "RSS MB", "model MB");
@@ -48,7 +48,7 @@ public final class FuseScale {
                 FusionOptions o = opts(p, "activations", "sinkhorn", 0.08);
                 o.data = data;
                 o.samples = 200;
-                row("vit-b activations sinkhorn 0.08", p, ms, o, work, avg, io.otfuse.cli.FuseCommand.activationSource);
+                row("vit-b activations sinkhorn 0.08", p, ms, o, work, avg, new io.otfuse.fusion.ModelActivationSource());
             }
         }
         if (!which.equals("vit")) {
@@ -80,18 +80,26 @@ public final class FuseScale {
     static void row(String name, String preset, List<Path> ms, FusionOptions o, Path work, double avg, ActivationSource source) {
         String label = name + " [" + preset + "]";
         if (o.align.equals("activations") && source == null) {
-            System.out.printf("%-40s skipped: no activation source wired in (FuseCommand.activationSource is null)%n", label);
+            System.out.printf("%-40s skipped: no activation source%n", label);
             return;
         }
         resetPeakRss();
         double[] iters = new double[1];
         double[] collect = new double[1];
-        ActivationSource timed = source == null ? null : (dir, modules, samples) -> {
-            long t0 = System.nanoTime();
-            try {
-                return source.collect(dir, modules, samples);
-            } finally {
-                collect[0] += (System.nanoTime() - t0) / 1e9;
+        ActivationSource timed = source == null ? null : new ActivationSource() {
+            @Override
+            public Map<String, List<float[][]>> collect(Path dir, List<String> modules, Samples samples) {
+                long t0 = System.nanoTime();
+                try {
+                    return source.collect(dir, modules, samples);
+                } finally {
+                    collect[0] += (System.nanoTime() - t0) / 1e9;
+                }
+            }
+
+            @Override
+            public String defaultData(io.otfuse.io.ModelConfig.Family family) {
+                return source.defaultData(family);
             }
         };
         double t;
