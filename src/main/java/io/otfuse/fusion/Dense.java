@@ -13,6 +13,10 @@ final class Dense {
      * in private accumulators so the JIT vectorises the inner loop.
      */
     static void gemm(float[] a, float[] b, float[] c, int mRows, int k, int n) {
+        if (a.length == (long) mRows * k && NativeGemm.usable((long) mRows * k * n)) {
+            NativeGemm.gemm(a, b, c, mRows, k, n);
+            return;
+        }
         int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
         int chunk = Math.max(4, ((mRows + threads * 4 - 1) / (threads * 4) + 3) / 4 * 4);
         int chunks = (mRows + chunk - 1) / chunk;

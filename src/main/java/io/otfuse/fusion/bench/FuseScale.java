@@ -1,5 +1,6 @@
 package io.otfuse.fusion.bench;
 
+import io.otfuse.fusion.ActivationSource;
 import io.otfuse.fusion.Baselines;
 import io.otfuse.fusion.Fusion;
 import io.otfuse.fusion.FusionOptions;
@@ -30,46 +31,116 @@ public final class FuseScale {
         Path work = Path.of(args.length > 0 ? args[0] : "bench/out/fuse-scale");
         String which = args.length > 1 ? args[1] : "all";
         int layers = args.length > 2 ? Integer.parseInt(args[2]) : 12;
+        List<String> presets = List.of((args.length > 3 ? args[3] : "official,default").split(","));
+        String data = System.getProperty("otfuse.bench.data"); // null: the source's default (fashion-mnist@train for ViT)
         Files.createDirectories(work);
-        System.out.printf("%-34s %10s %10s %8s %12s%n", "case", "fusion s", "average s", "ratio", "peak RSS MB");
+        System.out.printf("cores %d, GEMM %s, load average %s%n", Runtime.getRuntime().availableProcessors(), io.otfuse.fusion.NativeGemm.describe(), load());
+        System.out.printf("%-40s %9s %9s %9s %7s %7s %9s %9s%n", "case [preset]", "collect s", "fusion s", "average s", "ratio", "iters", "RSS MB", "model MB");
         if (!which.equals("bert")) {
             VitConfig c = VitConfig.create(768, layers, 12, 3072, 28, 14, 1, List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
             List<Path> ms = List.of(model(work.resolve("vit-a"), c, 1), model(work.resolve("vit-b"), c, 2));
-            double avg = time(() -> Baselines.vanilla(ms, null, work.resolve("vit-avg"), true));
-            row("vit-b weights emd", ms, opts("emd", 0.06), work, avg);
-            row("vit-b weights sinkhorn 0.06", ms, opts("sinkhorn", 0.06), work, avg);
+            double avg = average(ms, work.resolve("vit-avg"));
+            for (String p : presets) {
+                row("vit-b weights emd", p, ms, opts(p, "weights", "emd", 0.06), work, avg, null);
+                row("vit-b weights sinkhorn 0.06", p, ms, opts(p, "weights", "sinkhorn", 0.06), work, avg, null);
+            }
+            for (String p : presets) {
+                FusionOptions o = opts(p, "activations", "sinkhorn", 0.08);
+                o.data = data;
+                o.samples = 200;
+                row("vit-b activations sinkhorn 0.08", p, ms, o, work, avg, new io.otfuse.fusion.ModelActivationSource());
+            }
         }
         if (!which.equals("vit")) {
             BertConfig c = BertConfig.create(768, layers, 12, 3072, 30522, 512);
             List<Path> ms = List.of(model(work.resolve("bert-a"), c, 3), model(work.resolve("bert-b"), c, 4));
-            double avg = time(() -> Baselines.vanilla(ms, null, work.resolve("bert-avg"), true));
-            row("bert-base weights emd", ms, opts("emd", 0.06), work, avg);
-            row("bert-base weights sinkhorn 0.06", ms, opts("sinkhorn", 0.06), work, avg);
+            double avg = average(ms, work.resolve("bert-avg"));
+            for (String p : presets) {
+                row("bert-base weights emd", p, ms, opts(p, "weights", "emd", 0.06), work, avg, null);
+                row("bert-base weights sinkhorn 0.06", p, ms, opts(p, "weights", "sinkhorn", 0.06), work, avg, null);
+            }
         }
     }
 
-    static FusionOptions opts(String solver, double reg) {
-        FusionOptions o = FusionOptions.preset("default");
+    /** The preset's options with the row's alignment and solver (everything else as the preset says). */
+    static FusionOptions opts(String preset, String align, String solver, double reg) {
+        FusionOptions o = FusionOptions.preset(preset);
+        o.align = align;
         o.solver = solver;
         o.reg = reg;
         return o;
     }
 
-    static void row(String name, List<Path> ms, FusionOptions o, Path work, double avg) {
+    static double average(List<Path> ms, Path out) {
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < 2; i++) best = Math.min(best, time(() -> Baselines.vanilla(ms, null, out, true))); // second: warm page cache
+        return best;
+    }
+
+    static void row(String name, String preset, List<Path> ms, FusionOptions o, Path work, double avg, ActivationSource source) {
+        String label = name + " [" + preset + "]";
+        if (o.align.equals("activations") && source == null) {
+            System.out.printf("%-40s skipped: no activation source%n", label);
+            return;
+        }
+        resetPeakRss();
         double[] iters = new double[1];
+        double[] collect = new double[1];
+        ActivationSource timed = source == null ? null : new ActivationSource() {
+            @Override
+            public Map<String, List<float[][]>> collect(Path dir, List<String> modules, Samples samples) {
+                long t0 = System.nanoTime();
+                try {
+                    return source.collect(dir, modules, samples);
+                } finally {
+                    collect[0] += (System.nanoTime() - t0) / 1e9;
+                }
+            }
+
+            @Override
+            public String defaultData(io.otfuse.io.ModelConfig.Family family) {
+                return source.defaultData(family);
+            }
+        };
         double t;
         try {
             t = time(() -> {
-            Map<String, Object> rep = Fusion.fuse(ms, o, work.resolve("fused"), true, null, null);
-            @SuppressWarnings("unchecked")
-            List<Map<String, Object>> sp = (List<Map<String, Object>>) rep.get("spaces");
-            for (Map<String, Object> s : sp) if (s.get("iterations") instanceof Number n) iters[0] = Math.max(iters[0], n.doubleValue());
+                Map<String, Object> rep = Fusion.fuse(ms, o, work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-")), true, timed, null);
+                @SuppressWarnings("unchecked")
+                List<Map<String, Object>> sp = (List<Map<String, Object>>) rep.get("spaces");
+                for (Map<String, Object> s : sp) if (s.get("iterations") instanceof Number n) iters[0] = Math.max(iters[0], n.doubleValue());
             });
         } catch (io.otfuse.io.OtfuseException e) {
-            System.out.printf("%-34s skipped: %s%n", name, e.getMessage());
+            System.out.printf("%-40s skipped: %s%n", label, e.getMessage());
             return;
         }
-        System.out.printf("%-34s %10.2f %10.2f %8.2f %12d   (max Sinkhorn iterations %d)%n", name, t, avg, t / avg, peakRssMb(), (long) iters[0]);
+        double fusion = t - collect[0];
+        long modelMb = 0;
+        try {
+            for (Path f : Files.list(ms.get(0)).filter(f -> f.toString().endsWith(".safetensors")).toList()) modelMb += Files.size(f) >> 20;
+        } catch (java.io.IOException e) {
+            modelMb = -1;
+        }
+        System.out.printf("%-40s %9s %9.2f %9.2f %7.1f %7d %9d %9d%n", label, source == null ? "-" : String.format("%.2f", collect[0]),
+                fusion, avg, fusion / avg, (long) iters[0], peakRssMb(), modelMb);
+    }
+
+    static String load() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+
+    /** Resets the kernel's peak-RSS counter (Linux: 5 > /proc/self/clear_refs), so each row reports its own peak. */
+    static void resetPeakRss() {
+        System.gc();
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (Exception e) {
+            // not Linux: the peak is then cumulative
+        }
     }
 
     static double time(Runnable r) {
