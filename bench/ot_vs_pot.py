@@ -147,7 +147,7 @@ def main():
         Mn = M / M.max()
         a = np.ones(n) / n
         java.ask(f"load {n} {paths[n]}")
-        jl = java.solve(1, f"solve {n} log 0.001 1e-6 100000")
+        jl = java.solve(1, f"solve {n} log 0.001 1e-8 100000")
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             t0 = time.perf_counter()
