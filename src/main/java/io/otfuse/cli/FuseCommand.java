@@ -3,6 +3,7 @@ package io.otfuse.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.otfuse.fusion.ActivationSource;
+import io.otfuse.fusion.Baselines;
 import io.otfuse.fusion.Fusion;
 import io.otfuse.fusion.FusionOptions;
 import io.otfuse.io.ExitCode;
@@ -24,8 +25,8 @@ import picocli.CommandLine.Parameters;
                 "Values come from the preset, then --config FILE.yaml, then the flags given here. The resolved configuration is saved as "
                         + Fusion.CONFIG + " and a per-space report as " + Fusion.REPORT + " in the output folder."})
 public class FuseCommand implements Callable<Integer> {
-    /** MERGE NOTE: the lead sets this to the models package's implementation (activation taps). */
-    public static ActivationSource activationSource = null;
+    /** Activations come from the project's own ViT and BERT forwards. */
+    private static final ActivationSource ACTIVATIONS = new io.otfuse.fusion.ModelActivationSource();
 
     @Parameters(paramLabel = "MODEL_DIR", arity = "0..*", description = "Checkpoint folders (at least 2, or 'models' in --config)")
     List<Path> models = new ArrayList<>();
@@ -61,7 +62,7 @@ public class FuseCommand implements Callable<Integer> {
     String costNorm;
     @Option(names = "--weight-norm", description = "row-l2 | max | abs-max | rms | none")
     String weightNorm;
-    @Option(names = "--data", paramLabel = "SPEC", description = "Samples for --align activations")
+    @Option(names = "--data", paramLabel = "SPEC", description = "Samples for --align activations (default: fashion-mnist@train for ViT, wordnet@train for BERT)")
     String data;
     @Option(names = "--samples", paramLabel = "N", description = "Number of activation samples")
     Integer samples;
@@ -73,10 +74,14 @@ public class FuseCommand implements Callable<Integer> {
     Long seed;
     @Option(names = "--dtype", description = "Output dtype: f32 | f16 | bf16 (default: the anchor's)")
     String dtype;
+    @Option(names = "--max-shard-size", paramLabel = "SIZE", description = "Shard the weights into files of at most SIZE (e.g. 5GB) with model.safetensors.index.json")
+    String maxShardSize;
     @Option(names = "--force", description = "Replace an existing output folder")
     boolean force;
     @Option(names = "--allow-nonfinite", description = "Proceed even if a model has NaN or infinite weights (refused by default, exit code 7)")
     boolean allowNonfinite;
+    @Option(names = "--vanilla", description = "Baseline: plain weighted average without any alignment (models must have equal shapes)")
+    boolean vanilla;
 
     @Override
     public Integer call() {
@@ -128,12 +133,18 @@ public class FuseCommand implements Callable<Integer> {
         put(flags, "weights", weights);
         put(flags, "seed", seed);
         put(flags, "dtype", dtype);
+        put(flags, "max-shard-size", maxShardSize);
         if (allowNonfinite) put(flags, "allow-nonfinite", true);
         flags.forEach(o::set);
         if (outDir == null) throw new OtfuseException(ExitCode.USAGE, "--out DIR is required (or 'out' in --config)");
         if (dirs.size() < 2) throw new OtfuseException(ExitCode.USAGE, "give at least 2 model folders (got " + dirs.size() + ")");
         long t0 = System.nanoTime();
-        Map<String, Object> report = Fusion.fuse(dirs, o, outDir, force, activationSource, msg -> System.err.println("  " + msg));
+        if (vanilla) {
+            Baselines.vanilla(dirs, o.weights, outDir, force);
+            System.out.printf("averaged %d models without alignment into %s, %.1f s%n", dirs.size(), outDir, (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
+        Map<String, Object> report = Fusion.fuse(dirs, o, outDir, force, ACTIVATIONS, msg -> System.err.println("  " + msg));
         System.out.println(summary(report, outDir, (System.nanoTime() - t0) / 1e9));
         return 0;
     }

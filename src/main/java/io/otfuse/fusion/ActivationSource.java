@@ -5,9 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Activations of named modules of one model on a shared set of samples. MERGE NOTE: implemented by the
- * models package (its {@code io.otfuse.model.Taps} records module outputs by HF module name); weights-based
- * fusion never touches this interface.
+ * Activations of named modules of one model on a shared set of samples. {@link ModelActivationSource}
+ * implements it with the models package; tests use small stand-ins. Weights-based fusion never touches it.
  */
 public interface ActivationSource {
     /** What to run: the data set spec ({@code --data}), how many samples, and the seed that picks them. */
@@ -19,4 +18,9 @@ public interface ActivationSource {
      * whose output has no token axis returns one token per sample.
      */
     Map<String, List<float[][]>> collect(Path modelDir, List<String> modules, Samples samples);
+
+    /** The data set used when {@code --data} is not given, or null when there is none. */
+    default String defaultData(io.otfuse.io.ModelConfig.Family family) {
+        return null;
+    }
 }

@@ -31,9 +31,10 @@ public final class Activations {
 
     static Activations collect(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source) {
         if (source == null) {
-            throw new OtfuseException(ExitCode.USAGE, "--align activations (and --residual weighted-*) need model activations, which this build cannot compute yet; use --align weights");
+            throw new OtfuseException(ExitCode.USAGE, "--align activations (and --residual weighted-*) need a source of model activations");
         }
-        if (o.data == null) throw new OtfuseException(ExitCode.USAGE, "--align activations needs --data SPEC (the samples to run)");
+        String data = o.data != null ? o.data : source.defaultData(models.get(o.anchor).config().family());
+        if (data == null) throw new OtfuseException(ExitCode.USAGE, "--align activations needs --data SPEC (the samples to run)");
         Set<String> modules = new LinkedHashSet<>();
         for (Plan.Space sp : plan.spaces()) for (String t : sp.taps()) modules.addAll(List.of(t.split("\\+")));
         // modules read by last-layer spaces that keep only the cls token
@@ -44,7 +45,7 @@ public final class Activations {
         }
         Activations a = new Activations(new ArrayList<>(), o, anchorCfg);
         for (Checkpoint c : models) {
-            Map<String, List<float[][]>> raw = source.collect(c.dir(), List.copyOf(modules), new ActivationSource.Samples(o.data, o.samples, o.seed));
+            Map<String, List<float[][]>> raw = source.collect(c.dir(), List.copyOf(modules), new ActivationSource.Samples(data, o.samples, o.seed));
             // keep only the filtered tokens, so unused tokens are not held while the other models run
             Map<String, List<float[][]>> kept = new java.util.HashMap<>();
             for (Map.Entry<String, List<float[][]>> e : raw.entrySet()) {

@@ -2,10 +2,12 @@ package io.otfuse.fusion;
 
 import io.otfuse.io.Checkpoint;
 import io.otfuse.io.CheckpointWriter;
+import io.otfuse.io.DType;
 import io.otfuse.io.ExitCode;
 import io.otfuse.io.HfLayout;
 import io.otfuse.io.OtfuseException;
 import io.otfuse.io.TensorEntry;
+import io.otfuse.io.Tensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,17 +25,25 @@ public final class Baselines {
             for (Path d : dirs) ms.add(Checkpoint.open(d));
             Checkpoint first = ms.get(0);
             List<TensorEntry> entries = new ArrayList<>();
+            DType dtype = first.weights().mainFloatType();
             for (var e : HfLayout.expected(first.config()).entrySet()) {
-                float[] acc = new float[(int) Executor.numel(e.getValue())];
+                String name = e.getKey();
+                long[] shape = e.getValue();
                 for (int k = 0; k < ms.size(); k++) {
-                    if (!Arrays.equals(ms.get(k).info(e.getKey()).shape(), e.getValue())) {
-                        throw new OtfuseException(ExitCode.INCOMPATIBLE_MODELS, "vanilla averaging needs equal shapes: " + e.getKey() + " differs in model " + k);
+                    if (!Arrays.equals(ms.get(k).info(name).shape(), shape)) {
+                        throw new OtfuseException(ExitCode.INCOMPATIBLE_MODELS, "vanilla averaging needs equal shapes: " + name + " differs in model " + k);
                     }
-                    float w = (float) (weights == null ? 1.0 / ms.size() : weights[k]);
-                    float[] x = ms.get(k).readFloats(e.getKey());
-                    for (int i = 0; i < acc.length; i++) acc[i] += w * x[i];
                 }
-                entries.add(TensorEntry.ofFloats(e.getKey(), e.getValue(), acc, first.weights().mainFloatType()));
+                // averaged when the writer reaches the tensor, so only one tensor is in memory at a time
+                entries.add(new TensorEntry(name, dtype, shape, () -> {
+                    float[] acc = new float[(int) Executor.numel(shape)];
+                    for (int k = 0; k < ms.size(); k++) {
+                        float w = (float) (weights == null ? 1.0 / ms.size() : weights[k]);
+                        float[] x = ms.get(k).readFloats(name);
+                        for (int i = 0; i < acc.length; i++) acc[i] += w * x[i];
+                    }
+                    return Tensors.fromFloats(acc, dtype);
+                }));
             }
             new CheckpointWriter(out, force).config(first.config()).tensors(entries).companionsFrom(first).write();
         } finally {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.otfuse.io.Checkpoint;
+import io.otfuse.io.ByteSizes;
 import io.otfuse.io.CheckpointWriter;
 import io.otfuse.io.DType;
 import io.otfuse.io.TensorEntry;
@@ -45,6 +46,7 @@ public final class Fusion {
             DType dtype = o.dtype != null ? DType.fromUser(o.dtype) : a.weights().mainFloatType();
             List<TensorEntry> entries = r.entries(dtype);
             new CheckpointWriter(out, force).config(r.config()).tensors(entries).companionsFrom(a)
+                    .maxShardBytes(o.maxShardSize == null ? 0 : ByteSizes.parse(o.maxShardSize, "--max-shard-size"))
                     .file(REPORT, json(r.report())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
             return r.report();
         } finally {

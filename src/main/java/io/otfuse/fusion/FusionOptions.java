@@ -48,6 +48,8 @@ public final class FusionOptions implements Cloneable {
     public long seed = 0;
     // --- output
     public String dtype = null;
+    /** Largest shard of the written weights (e.g. "5GB"); null writes one file. */
+    public String maxShardSize = null;
     /** Proceed with NaN/Inf weights instead of refusing them (exit code 7). */
     public boolean allowNonfinite = false;
 
@@ -55,7 +57,7 @@ public final class FusionOptions implements Cloneable {
     public static final List<String> KEYS = List.of("preset", "align", "solver", "reg", "sinkhorn-max-iter",
             "sinkhorn-stop-thr", "topology", "qk", "residual", "cls-map", "head-aware", "reference-axes", "refine", "tmap-norm",
             "encoder-half-alpha", "weights", "anchor", "weight-norm", "norm-after-concat", "metric", "cost-norm", "clip",
-            "clip-reg", "data", "samples", "tokens", "last-layer-cls", "act-norm", "pca", "seed", "dtype", "allow-nonfinite");
+            "clip-reg", "data", "samples", "tokens", "last-layer-cls", "act-norm", "pca", "seed", "dtype", "max-shard-size", "allow-nonfinite");
 
     public static FusionOptions preset(String name) {
         FusionOptions o = new FusionOptions();
@@ -197,6 +199,10 @@ public final class FusionOptions implements Cloneable {
                 case "pca" -> pca = integer(v);
                 case "seed" -> seed = longInteger(v);
                 case "dtype" -> dtype = v == null ? null : str(v);
+                case "max-shard-size" -> {
+                    maxShardSize = v == null ? null : str(v);
+                    if (maxShardSize != null) io.otfuse.io.ByteSizes.parse(maxShardSize, "max-shard-size"); // refuse bad sizes before any work
+                }
                 case "allow-nonfinite" -> allowNonfinite = bool(v);
                 default -> throw usage("unknown option '" + key + "' (valid: " + String.join(", ", KEYS) + ")");
             }
@@ -284,6 +290,7 @@ public final class FusionOptions implements Cloneable {
         m.put("pca", pca);
         m.put("seed", seed);
         m.put("dtype", dtype);
+        m.put("max-shard-size", maxShardSize);
         m.put("allow-nonfinite", allowNonfinite);
         return m;
     }

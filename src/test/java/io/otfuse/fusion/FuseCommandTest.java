@@ -60,4 +60,20 @@ class FuseCommandTest {
         r = run("fuse", m, "--out", tmp.resolve("x").toString());
         assertEquals(2, r.code());
     }
+
+    @Test
+    void maxShardSizeWritesShardsWithAnIndex() throws Exception {
+        Path a = TinyModels.write(tmp.resolve("a"), PermuteRecoverTest.vitCfg(), 1, 0.2);
+        Path b = TinyModels.write(tmp.resolve("b"), PermuteRecoverTest.vitCfg(), 2, 0.2);
+        Run r = run("fuse", a.toString(), b.toString(), "--out", tmp.resolve("f").toString(), "--max-shard-size", "20KB");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.exists(tmp.resolve("f").resolve("model.safetensors.index.json")));
+        try (Checkpoint c = Checkpoint.open(tmp.resolve("f"))) {
+            assertTrue(c.weights().files().size() > 1, "several shards");
+        }
+        Run bad = run("fuse", a.toString(), b.toString(), "--out", tmp.resolve("g").toString(), "--max-shard-size", "lots");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("not a size"), bad.err());
+        assertTrue(!Files.exists(tmp.resolve("g")));
+    }
 }

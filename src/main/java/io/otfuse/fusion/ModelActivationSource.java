@@ -1,0 +1,111 @@
+package io.otfuse.fusion;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.otfuse.io.BertConfig;
+import io.otfuse.io.Checkpoint;
+import io.otfuse.io.ExitCode;
+import io.otfuse.io.ModelConfig;
+import io.otfuse.io.OtfuseException;
+import io.otfuse.io.VitConfig;
+import io.otfuse.model.BertModel;
+import io.otfuse.model.Taps;
+import io.otfuse.model.VitModel;
+import io.otfuse.model.data.ImageData;
+import io.otfuse.model.data.ImageSet;
+import io.otfuse.model.data.Preprocessor;
+import io.otfuse.model.text.Corpus;
+import io.otfuse.model.text.MlmData;
+import io.otfuse.model.text.WordPiece;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Activations from the project's own ViT and BERT forwards: every model runs the same samples, drawn
+ * with the fusion seed from the training split of the data set (Fashion-MNIST images for ViT, WordNet
+ * gloss blocks for BERT by default), and the requested HF module outputs are recorded through taps.
+ */
+public final class ModelActivationSource implements ActivationSource {
+    private static final int BATCH = 50;
+
+    @Override
+    public String defaultData(ModelConfig.Family family) {
+        return family == ModelConfig.Family.VIT ? "fashion-mnist@train" : "wordnet@train";
+    }
+
+    @Override
+    public Map<String, List<float[][]>> collect(Path dir, List<String> modules, Samples s) {
+        if (s.count() <= 0) throw new OtfuseException(ExitCode.USAGE, "--samples must be positive, got " + s.count());
+        try (Checkpoint ck = Checkpoint.open(dir); NDManager m = NDManager.newBaseManager()) {
+            Taps taps = Taps.of(modules.toArray(String[]::new));
+            if (ck.config() instanceof VitConfig vc) {
+                vit(ck, vc, m, taps, s);
+            } else {
+                bert(ck, (BertConfig) ck.config(), m, taps, s);
+            }
+            return taps.all();
+        }
+    }
+
+    private static void vit(Checkpoint ck, VitConfig vc, NDManager m, Taps taps, Samples s) {
+        ImageSet set = ImageData.load(s.data(), "train");
+        if (set.size() < s.count()) {
+            throw new OtfuseException(ExitCode.USAGE, "--samples " + s.count() + " exceeds the " + set.size() + " images of " + s.data());
+        }
+        int[] order = shuffled(set.size(), s.seed());
+        Preprocessor pre = Preprocessor.read(ck.dir(), vc.numChannels, vc.imageSize);
+        try (VitModel model = VitModel.load(ck, m)) {
+            for (int b = 0; b < s.count(); b += BATCH) {
+                int[] idx = Arrays.copyOfRange(order, b, Math.min(s.count(), b + BATCH));
+                try (NDManager sub = m.newSubManager()) {
+                    model.forward(pre.batch(sub, set, idx), taps);
+                }
+            }
+        }
+    }
+
+    private static void bert(Checkpoint ck, BertConfig bc, NDManager m, Taps taps, Samples s) {
+        Path vocab = ck.dir().resolve("vocab.txt");
+        if (!Files.isRegularFile(vocab)) throw new OtfuseException(ExitCode.BAD_CHECKPOINT, vocab + ": missing (BERT activations need the model's tokenizer)");
+        WordPiece wp = WordPiece.readVocab(vocab);
+        List<String> passages = new ArrayList<>(Corpus.load(s.data(), "train"));
+        Collections.shuffle(passages, new Random(s.seed()));
+        // pack shuffled passages into full-length blocks until there are enough samples
+        MlmData blocks = null;
+        for (int take = Math.min(passages.size(), 16 * s.count()); ; take = Math.min(passages.size(), take * 2)) {
+            blocks = new MlmData(passages.subList(0, take), wp, bc.maxPositionEmbeddings);
+            if (blocks.size() >= s.count() || take == passages.size()) break;
+        }
+        if (blocks.size() < s.count()) {
+            throw new OtfuseException(ExitCode.USAGE, "--samples " + s.count() + " exceeds the " + blocks.size() + " text blocks of " + s.data());
+        }
+        try (BertModel model = BertModel.load(ck, m)) {
+            for (int b = 0; b < s.count(); b += BATCH) {
+                int n = Math.min(s.count(), b + BATCH) - b;
+                long[] ids = new long[n * bc.maxPositionEmbeddings];
+                for (int i = 0; i < n; i++) {
+                    int[] blk = blocks.block(b + i);
+                    for (int t = 0; t < blk.length; t++) ids[i * bc.maxPositionEmbeddings + t] = blk[t];
+                }
+                try (NDManager sub = m.newSubManager()) {
+                    model.forward(sub.create(ids, new Shape(n, bc.maxPositionEmbeddings)), null, taps);
+                }
+            }
+        }
+    }
+
+    private static int[] shuffled(int n, long seed) {
+        List<Integer> l = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) l.add(i);
+        Collections.shuffle(l, new Random(seed));
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) out[i] = l.get(i);
+        return out;
+    }
+}
