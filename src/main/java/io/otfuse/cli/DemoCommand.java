@@ -25,21 +25,22 @@ public class DemoCommand implements Callable<Integer> {
     int finetuneEpochs = Demo.Recipe.standard().finetuneEpochs;
     @Option(names = "--no-finetune-vanilla", description = "Finetune only the best OT-fused model, not vanilla averaging too")
     boolean noFinetuneVanilla;
-    @Option(names = "--threads", description = "PyTorch intra-op threads")
+    @Option(names = "--threads", description = "PyTorch intra-op threads (default: $OTFUSE_THREADS if set, else 1: on a shared 2-core machine two threads were 14x slower, idle they gain < 10 %)")
     Integer threads;
     @Option(names = "--no-progress", description = "No progress bars (one line per step and epoch)")
     boolean noProgress;
 
     @Override
     public Integer call() {
-        ModelCommands.threads(threads);
+        String env = System.getenv("OTFUSE_THREADS");
+        ModelCommands.threads(threads != null ? threads : env != null && !env.isBlank() ? null : Integer.valueOf(1));
         ModelCommands.positive("--epochs", epochs);
         ModelCommands.positive("--finetune-epochs", finetuneEpochs);
         Demo.Recipe r = Demo.Recipe.standard();
         r.epochs = epochs;
         r.finetuneEpochs = finetuneEpochs;
         r.finetuneVanilla = !noFinetuneVanilla;
-        Demo.run(new Demo.Options(out, force, cache != null ? cache : Demo.defaultCache(), r, FuseCommand.activationSource, !noProgress, System.out));
+        Demo.run(new Demo.Options(out, force, cache != null ? cache : Demo.defaultCache(), r, new io.otfuse.fusion.ModelActivationSource(), !noProgress, System.out));
         return 0;
     }
 }

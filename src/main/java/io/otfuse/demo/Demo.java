@@ -55,7 +55,7 @@ public final class Demo {
         public String data = "fashion-mnist";
         public int hidden = 64, layers = 4, heads = 4, mlp = 128, patch = 7;
         public long[] seeds = {1, 2};
-        public int epochs = 4;
+        public int epochs = 3;
         public int batch = 128;
         public double lr = 2e-3;
         public double warmup = 0.05;
@@ -69,7 +69,7 @@ public final class Demo {
         /** Finetune of the best fused model (and of vanilla averaging, for contrast). */
         public int finetuneEpochs = 1;
         public double finetuneLr = 5e-4;
-        public int finetuneLimit = 0;
+        public int finetuneLimit = 20000;
         public boolean finetuneVanilla = true;
         /** Sinkhorn λ of the soft variants and activation samples. */
         public double softReg = 0.02;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import io.otfuse.fusion.ModelActivationSource;
 import io.otfuse.io.Checkpoint;
 import io.otfuse.io.ExitCode;
 import io.otfuse.io.OtfuseException;
@@ -38,6 +39,7 @@ class DemoTest {
         r.batch = 50;
         r.finetuneEpochs = 1;
         r.finetuneLimit = 100;
+        r.samples = 50;
         return r;
     }
 
@@ -47,14 +49,16 @@ class DemoTest {
         Path cache = tmp.resolve("cache"), out = tmp.resolve("demo-out");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream log = new PrintStream(buf, true, StandardCharsets.UTF_8);
-        Demo.Result res = Demo.run(new Demo.Options(out, false, cache, tiny(), null, false, log));
+        Demo.Result res = Demo.run(new Demo.Options(out, false, cache, tiny(), new ModelActivationSource(), false, log));
         String text = buf.toString(StandardCharsets.UTF_8);
 
         List<String> names = res.rows().stream().map(Demo.Row::name).toList();
-        assertEquals(List.of("parent seed 1", "parent seed 2", "ensemble (logits)", "vanilla", "ot-hard-weights", "ot-soft-weights"), names);
+        assertEquals(List.of("parent seed 1", "parent seed 2", "ensemble (logits)", "vanilla", "ot-hard-weights", "ot-soft-weights",
+                "ot-hard-acts", "ot-soft-acts", "official-acts"), names);
         for (Demo.Row r : res.rows()) assertTrue(r.oneShot() >= 0 && r.oneShot() <= 1, r.toString());
         assertTrue(res.rows().stream().filter(r -> !Double.isNaN(r.afterFinetune())).count() == 2, "best OT variant and vanilla finetuned");
-        for (String dir : List.of("parents/seed1", "parents/seed2", "fused/vanilla", "fused/ot-hard-weights", "fused/ot-soft-weights", "finetuned/vanilla")) {
+        for (String dir : List.of("parents/seed1", "parents/seed2", "fused/vanilla", "fused/ot-hard-weights", "fused/ot-soft-weights", "fused/ot-soft-acts",
+                "fused/official-acts", "finetuned/vanilla")) {
             try (Checkpoint ck = Checkpoint.open(out.resolve(dir)); NDManager m = NDManager.newBaseManager(); VitModel model = VitModel.load(ck, m)) {
                 assertEquals(16, model.config().hiddenSize, dir);
             }
