@@ -69,7 +69,7 @@ public final class Demo {
         /** Finetune of the best fused model (and of vanilla averaging, for contrast). */
         public int finetuneEpochs = 1;
         public double finetuneLr = 5e-4;
-        public int finetuneLimit = 20000;
+        public int finetuneLimit = 0;
         public boolean finetuneVanilla = true;
         /** Sinkhorn λ of the soft variants and activation samples. */
         public double softReg = 0.02;
