@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
                 PredictCommand.class,
                 FinetuneCommand.class,
                 FuseCommand.class,
+                DemoCommand.class,
                 PermuteCommand.class,
                 DoctorCommand.class,
                 CommandLine.HelpCommand.class
