@@ -108,28 +108,45 @@ public final class Activations {
         return r >= start && r < start + k && c >= start && c < start + k;
     }
 
-    /** Rows = neurons: column j of the [R x w] matrix, normalised per neuron. */
+    /** Rows = neurons: column j of the [R x w] matrix, normalised per neuron (statistics accumulated row by row). */
     private GroundMetric.Features neuronRows(float[][] rows) {
         int r = rows.length, w = rows[0].length;
-        float[] x = new float[w * r];
+        double[] mean = new double[w], sq = new double[w], l2 = new double[w];
+        for (float[] row : rows) for (int j = 0; j < w; j++) mean[j] += row[j];
+        for (int j = 0; j < w; j++) mean[j] /= r;
+        for (float[] row : rows) {
+            for (int j = 0; j < w; j++) {
+                double v = row[j];
+                sq[j] += (v - mean[j]) * (v - mean[j]);
+                l2[j] += v * v;
+            }
+        }
+        double[] scale = new double[w], shift = new double[w];
         for (int j = 0; j < w; j++) {
-            double mean = 0, sq = 0;
-            for (float[] row : rows) mean += row[j];
-            mean /= r;
-            for (float[] row : rows) sq += (row[j] - mean) * (row[j] - mean);
-            double std = Math.sqrt(sq / Math.max(1, r - 1));
-            double l2 = 0;
-            for (float[] row : rows) l2 += (double) row[j] * row[j];
-            l2 = Math.sqrt(l2);
-            for (int i = 0; i < r; i++) {
-                double v = rows[i][j];
-                v = switch (o.actNorm) {
-                    case "standardise" -> (v - mean) / (std + 1e-9);
-                    case "centre" -> v - mean;
-                    case "l2" -> v / (l2 + 1e-9);
-                    default -> v;
-                };
-                x[j * r + i] = (float) v;
+            double std = Math.sqrt(sq[j] / Math.max(1, r - 1));
+            switch (o.actNorm) {
+                case "standardise" -> {
+                    shift[j] = mean[j];
+                    scale[j] = std + 1e-9;
+                }
+                case "centre" -> {
+                    shift[j] = mean[j];
+                    scale[j] = 1;
+                }
+                case "l2" -> scale[j] = Math.sqrt(l2[j]) + 1e-9;
+                default -> scale[j] = 1;
+            }
+        }
+        float[] x = new float[w * r];
+        final int tile = 64;
+        for (int i0 = 0; i0 < r; i0 += tile) {
+            int i1 = Math.min(r, i0 + tile);
+            for (int j0 = 0; j0 < w; j0 += tile) {
+                int j1 = Math.min(w, j0 + tile);
+                for (int i = i0; i < i1; i++) {
+                    float[] row = rows[i];
+                    for (int j = j0; j < j1; j++) x[j * r + i] = (float) ((row[j] - shift[j]) / scale[j]);
+                }
             }
         }
         return new GroundMetric.Features(x, w, r);

@@ -9,6 +9,19 @@ final class Dense {
     private static final int KB = 128, NB = 512;
 
     /**
+     * {@code op(A) * op(B)} as a new row-major {@code [rows x cols]} array, where {@code op(A)} is {@code [rows x k]}
+     * ({@code A} stored as {@code [k x rows]} when {@code ta}) and {@code op(B)} is {@code [k x cols]} ({@code B} stored
+     * as {@code [cols x k]} when {@code tb}). Large products go to the engine's BLAS, which reads transposed operands in
+     * place; the Java kernel transposes them first.
+     */
+    static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
+        if (NativeGemm.usable((long) rows * k * cols)) return NativeGemm.product(a, ta, b, tb, rows, k, cols);
+        float[] c = new float[rows * cols];
+        gemmJava(ta ? transpose(a, k, rows) : a, tb ? transpose(b, cols, k) : b, c, rows, k, cols);
+        return c;
+    }
+
+    /**
      * {@code C[M x N] += A[M x K] * B[K x N]}. Four rows of C are updated per pass over a block of B (held in L2),
      * in private accumulators so the JIT vectorises the inner loop.
      */
@@ -17,6 +30,10 @@ final class Dense {
             NativeGemm.gemm(a, b, c, mRows, k, n);
             return;
         }
+        gemmJava(a, b, c, mRows, k, n);
+    }
+
+    private static void gemmJava(float[] a, float[] b, float[] c, int mRows, int k, int n) {
         int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
         int chunk = Math.max(4, ((mRows + threads * 4 - 1) / (threads * 4) + 3) / 4 * 4);
         int chunks = (mRows + chunk - 1) / chunk;
@@ -60,9 +77,17 @@ final class Dense {
         for (int j = 0; j < w; j++) c[off + j] += acc[j];
     }
 
+    /** {@code [rows x cols] -> [cols x rows]}, in 64 x 64 tiles. */
     static float[] transpose(float[] x, int rows, int cols) {
         float[] t = new float[x.length];
-        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        final int b = 64;
+        for (int i0 = 0; i0 < rows; i0 += b) {
+            int i1 = Math.min(rows, i0 + b);
+            for (int j0 = 0; j0 < cols; j0 += b) {
+                int j1 = Math.min(cols, j0 + b);
+                for (int i = i0; i < i1; i++) for (int j = j0; j < j1; j++) t[j * rows + i] = x[i * cols + j];
+            }
+        }
         return t;
     }
 }

@@ -210,8 +210,10 @@ public final class Executor {
             rep.put("model", k);
             if (o.refine > 0) rep.put("pass", pass);
             ms[k] = sp.rule() == Plan.Rule.JOIN ? join(sp, k, rep) : solve(sp, k, rep);
+            long ts = Profile.start();
             rep.put("entropy", ms[k].entropy());
             rep.put("marginal_error", ms[k].marginalError());
+            Profile.add("space.stats", ts);
             rep.put("time_ms", (System.nanoTime() - t0) / 1e6);
             reportSpaces.add(rep);
         }
@@ -283,12 +285,20 @@ public final class Executor {
 
     /** The normalised cost matrix of a solved space for model k. */
     private double[] cost(Plan.Space sp, int k) {
+        long t0 = Profile.start();
         GroundMetric.Features[] f = o.align.equals("activations") ? acts.features(sp, k, anchor) : null;
         if (f == null) f = weightFeatures(sp, k, o.align.equals("activations") ? "none" : o.weightNorm);
+        Profile.add("cost.features", t0);
+        t0 = Profile.start();
         double[] d = GroundMetric.distance(f[0], f[1], o.metric);
+        Profile.add("cost.distance", t0);
+        t0 = Profile.start();
         int bad = finiteCosts(d);
-        double[] c = GroundMetric.normaliseCost(d, o.costNorm, o.clip, o.clipReg);
-        if (finiteCosts(c) + bad > 0 && warnedNonFinite.add(sp.id())) progress.accept("warning: " + sp.id() + ": non-finite costs (NaN/Inf weights) replaced by the largest finite cost");
+        double[] c = GroundMetric.normaliseCostInPlace(d, o.costNorm, o.clip, o.clipReg); // d is ours: no copy
+        // dividing finite costs by their (positive) maximum cannot make them non-finite
+        if (bad > 0 || !o.costNorm.equals("max")) bad += finiteCosts(c);
+        Profile.add("cost.normalise", t0);
+        if (bad > 0 && warnedNonFinite.add(sp.id())) progress.accept("warning: " + sp.id() + ": non-finite costs (NaN/Inf weights) replaced by the largest finite cost");
         return c;
     }
 
@@ -332,7 +342,9 @@ public final class Executor {
             r = HeadAware.solve(solver, cost, n, m, ha, headMatch(sp.layer(), k, ha, m / ha), rep);
         } else {
             if (sp.heads() && o.headAware) rep.put("head_aware", "skipped: " + hk + " heads of " + (n / hk) + " vs " + ha + " heads of " + (m / ha));
+            long t0 = Profile.start();
             r = solver.solve(a, b, cost, n, m);
+            Profile.add("solve." + solver.name(), t0);
         }
         rep.put("rule", "solve");
         rep.put("solver", solver.name());
@@ -344,12 +356,11 @@ public final class Executor {
             for (int i = 0; i < n; i++) before += cost[i * m + i] / n;
             rep.put("cost_before", before);
         }
-        double after = 0;
-        for (int i = 0; i < cost.length; i++) after += r.plan()[i] * cost[i];
-        rep.put("cost_after", after);
+        TransportMap map = r.map();
+        rep.put("cost_after", map.dot(cost));
         rep.put("iterations", r.iterations());
         if (r.warning() != null) rep.put("warning", r.warning());
-        return new TransportMap(r.plan(), n, m);
+        return map;
     }
 
     /**
@@ -357,13 +368,12 @@ public final class Executor {
      * largest finite cost (0 when there is none), so such neurons are matched last. Returns how many were replaced.
      */
     static int finiteCosts(double[] cost) {
-        double max = 0;
         int bad = 0;
-        for (double c : cost) {
-            if (Double.isFinite(c)) max = Math.max(max, c);
-            else bad++;
-        }
-        if (bad > 0) for (int i = 0; i < cost.length; i++) if (!Double.isFinite(cost[i])) cost[i] = max;
+        for (double c : cost) if (!Double.isFinite(c)) bad++;
+        if (bad == 0) return 0;
+        double max = 0;
+        for (double c : cost) if (Double.isFinite(c)) max = Math.max(max, c);
+        for (int i = 0; i < cost.length; i++) if (!Double.isFinite(cost[i])) cost[i] = max;
         return bad;
     }
 
@@ -489,6 +499,7 @@ public final class Executor {
     // ---------------------------------------------------------------- tensors
 
     private void fuseTensor(Plan.Tensor t, Map<String, float[]> fused, Map<String, long[]> shapes) {
+        long tf = Profile.start();
         long[] target = shape(anchor, t.name());
         float[] acc = new float[(int) numel(target)];
         for (int k = 0; k < models.size(); k++) {
@@ -523,6 +534,7 @@ public final class Executor {
             fused.put(t.name(), acc);
         }
         shapes.put(t.name(), target);
+        Profile.add("fuse.tensor", tf);
     }
 
     private Plan.Tensor tensor(String name) {
@@ -531,8 +543,10 @@ public final class Executor {
     }
 
     private float[] read(int k, String name) {
+        long t0 = Profile.start();
         float[] x = models.get(k).readFloats(name);
         if (!o.allowNonfinite) io.otfuse.io.Tensors.requireFinite(x, models.get(k).dir() + ": tensor '" + models.get(k).stored(name) + "'");
+        Profile.add("read", t0);
         return x;
     }
 

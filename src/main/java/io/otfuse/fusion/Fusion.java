@@ -45,9 +45,11 @@ public final class Fusion {
             Checkpoint a = models.get(o.anchor);
             DType dtype = o.dtype != null ? DType.fromUser(o.dtype) : a.weights().mainFloatType();
             List<TensorEntry> entries = r.entries(dtype);
+            long tw = Profile.start();
             new CheckpointWriter(out, force).config(r.config()).tensors(entries).companionsFrom(a)
                     .maxShardBytes(o.maxShardSize == null ? 0 : ByteSizes.parse(o.maxShardSize, "--max-shard-size"))
                     .file(REPORT, json(r.report())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
+            Profile.add("write", tw);
             return r.report();
         } finally {
             for (Checkpoint c : models) c.close();
@@ -76,9 +78,14 @@ public final class Fusion {
 
     static Executor.Result execute(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source, Consumer<String> progress,
                                    FusedSpill spill) {
+        long t0 = Profile.start();
         Activations acts = o.align.equals("activations") || o.residual.startsWith("weighted")
                 ? Activations.collect(models, o, plan, source) : null;
-        return new Executor(models, o, plan, acts, progress).spillTo(spill).run();
+        Profile.add("activations.collect", t0);
+        t0 = Profile.start();
+        Executor.Result r = new Executor(models, o, plan, acts, progress).spillTo(spill).run();
+        Profile.add("execute", t0);
+        return r;
     }
 
     /** The YAML that reproduces this run with {@code otfuse fuse --config}. */

@@ -85,12 +85,18 @@ public final class GroundMetric {
         double[] out = new double[n * m];
         if (!metric.equals("cosine") && (long) n * m * d > 20_000_000L) {
             // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0)
-            float[] g = new float[n * m];
-            Dense.gemm(a.x, Dense.transpose(b.x, m, d), g, n, d, m);
-            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) {
-                double sq = Math.max(0, na[i] + nb[j] - 2.0 * g[i * m + j]);
-                out[i * m + j] = metric.equals("sq-euclidean") ? sq : Math.sqrt(sq);
-            }
+            float[] g = Dense.product(a.x, false, b.x, true, n, d, m);
+            boolean squared = metric.equals("sq-euclidean");
+            Transport.parallel(n, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    double ni = na[i];
+                    int base = i * m;
+                    for (int j = 0; j < m; j++) {
+                        double sq = Math.max(0, ni + nb[j] - 2.0 * g[base + j]);
+                        out[base + j] = squared ? sq : Math.sqrt(sq);
+                    }
+                }
+            });
             return out;
         }
         Transport.parallel(n, (lo, hi) -> {
@@ -119,7 +125,11 @@ public final class GroundMetric {
 
     /** Cost normalisation (method.md §4 step 4) and clipping (step 5). */
     public static double[] normaliseCost(double[] c, String mode, double[] clip, double clipReg) {
-        double[] r = c.clone();
+        return normaliseCostInPlace(c.clone(), mode, clip, clipReg);
+    }
+
+    /** {@link #normaliseCost} overwriting {@code r}; returns it. */
+    static double[] normaliseCostInPlace(double[] r, String mode, double[] clip, double clipReg) {
         switch (mode) {
             case "none" -> { }
             case "max" -> scale(r, max(r));

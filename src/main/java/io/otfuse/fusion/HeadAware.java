@@ -26,7 +26,8 @@ final class HeadAware {
                 double[] blk = block(cost, m, p, q, d);
                 TransportSolver.Result r = exact.solve(uniform(d), uniform(d), blk, d, d);
                 double c = 0;
-                for (int i = 0; i < blk.length; i++) c += r.plan()[i] * blk[i];
+                double[] rp = r.dense();
+                for (int i = 0; i < blk.length; i++) c += rp[i] * blk[i];
                 headCost[p * h + q] = c;
             }
         }
@@ -37,7 +38,7 @@ final class HeadAware {
     static int[] matchHeads(double[] headCost, int h) {
         TransportSolver.Result heads = OtAdapter.emd().solve(uniform(h), uniform(h), headCost, h, h);
         int[] match = new int[h];
-        for (int p = 0; p < h; p++) for (int q = 0; q < h; q++) if (heads.plan()[p * h + q] > 0.5 / h) match[p] = q;
+        for (int p = 0; p < h; p++) for (int q = 0; q < h; q++) if (heads.dense()[p * h + q] > 0.5 / h) match[p] = q;
         return match;
     }
 
@@ -50,7 +51,8 @@ final class HeadAware {
             int q = match[p];
             TransportSolver.Result r = inner.solve(uniform(d), uniform(d), block(cost, m, p, q, d), d, d);
             iters += r.iterations();
-            for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) plan[(p * d + i) * m + q * d + j] = r.plan()[i * d + j] / h;
+            double[] rp = r.dense();
+            for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) plan[(p * d + i) * m + q * d + j] = rp[i * d + j] / h;
         }
         rep.put("head_match", Arrays.stream(match).boxed().toList());
         return new TransportSolver.Result(plan, n, m, iters, true, null);

@@ -49,6 +49,7 @@ public final class NativeGemm {
 
     /** {@code C[M x N] += A[M x K] * B[K x N]}, row-major. */
     static void gemm(float[] a, float[] b, float[] c, int mRows, int k, int n) {
+        long t0 = Profile.start();
         float[] r;
         try (NDManager m = engine.newBaseManager()) {
             NDArray x = m.create(a, new Shape(mRows, k));
@@ -56,6 +57,19 @@ public final class NativeGemm {
             r = x.matMul(y).toFloatArray();
         }
         for (int i = 0; i < r.length; i++) c[i] += r[i];
+        Profile.add("gemm.native", t0);
+    }
+
+    /** {@code op(A) * op(B)} as a new array; transposed operands are read in place by the BLAS (see {@link Dense#product}). */
+    static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
+        long t0 = Profile.start();
+        try (NDManager m = engine.newBaseManager()) {
+            NDArray x = ta ? m.create(a, new Shape(k, rows)).transpose() : m.create(a, new Shape(rows, k));
+            NDArray y = tb ? m.create(b, new Shape(cols, k)).transpose() : m.create(b, new Shape(k, cols));
+            return x.matMul(y).toFloatArray();
+        } finally {
+            Profile.add("gemm.native", t0);
+        }
     }
 
     /** Name of the kernel in use, for benchmark output. */

@@ -16,9 +16,18 @@ public final class Transport {
         for (int d = axis + 1; d < shape.length; d++) post *= (int) shape[d];
         int n = (int) shape[axis];
         if (n != mat.n) throw new IllegalArgumentException("axis " + axis + " has " + n + " entries but the map has " + mat.n + " rows");
+        long t0 = Profile.start();
+        try {
+            return applyImpl(x, pre, n, post, mat);
+        } finally {
+            Profile.add(mat.sparse() ? "move.sparse" : "move.dense", t0);
+        }
+    }
+
+    private static float[] applyImpl(float[] x, int pre, int n, int post, TransportMap.Matrix mat) {
         int m = mat.m;
-        float[] out = new float[pre * m * post];
         if (mat.sparse()) {
+            float[] out = new float[pre * m * post];
             for (int p = 0; p < pre; p++) {
                 int inBase = p * n * post, outBase = p * m * post;
                 for (int i = 0; i < n; i++) {
@@ -32,16 +41,12 @@ public final class Transport {
             }
             return out;
         }
-        if (post == 1) {
-            Dense.gemm(x, mat.dense, out, pre, n, m); // rows of x times M
-        } else {
-            float[] mt = mat.transposed();
-            for (int p = 0; p < pre; p++) {
-                float[] xp = pre == 1 ? x : java.util.Arrays.copyOfRange(x, p * n * post, (p + 1) * n * post);
-                float[] op = pre == 1 ? out : new float[m * post];
-                Dense.gemm(mt, xp, op, m, n, post); // M^T times the [n x post] block
-                if (pre != 1) System.arraycopy(op, 0, out, p * m * post, m * post);
-            }
+        if (post == 1) return Dense.product(x, false, mat.dense(), false, pre, n, m); // rows of x times M
+        if (pre == 1) return Dense.product(mat.dense(), true, x, false, m, n, post); // M^T times the [n x post] block
+        float[] out = new float[pre * m * post];
+        for (int p = 0; p < pre; p++) {
+            float[] xp = java.util.Arrays.copyOfRange(x, p * n * post, (p + 1) * n * post);
+            System.arraycopy(Dense.product(mat.dense(), true, xp, false, m, n, post), 0, out, p * m * post, m * post);
         }
         return out;
     }

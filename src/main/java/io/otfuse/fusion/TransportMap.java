@@ -1,13 +1,29 @@
 package io.otfuse.fusion;
 
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
 /**
  * A transport map between the neurons of one space in model k ({@code n} rows) and in the anchor
  * ({@code m} columns): the raw plan {@code P} of total mass 1, and its normalised forms used to move tensors.
+ *
+ * <p>A plan is held densely (row-major {@code double[n * m]}) or, for exact solvers, sparsely (its non-zero
+ * entries row by row; a permutation has {@code n} of them), so a hard map never costs {@code n x m} memory or time.
+ * The marginals, entropy and marginal error are computed in one pass over the plan, the first time one of them is
+ * asked for; a normalised form is one more pass that writes the float matrix used to move tensors. Dense passes run
+ * on fixed blocks of rows whose partial column sums are added in block order, so results do not depend on the
+ * number of threads.
  */
 public final class TransportMap {
+    private static final int BLOCK = 64;
+
     private final int n;
     private final int m;
-    private final double[] plan;
+    private double[] plan;                  // dense plan; for sparse maps built on demand
+    private final int[] rowStart, cols;     // sparse maps: CSR of the non-zero entries (columns ascending per row)
+    private final double[] mass;
+    private double[] rowSums, colSums;
+    private double entropy, marginalError;
     private Matrix rows, rowStochastic, colStochastic;
 
     public TransportMap(double[] plan, int n, int m) {
@@ -15,21 +31,67 @@ public final class TransportMap {
         this.plan = plan;
         this.n = n;
         this.m = m;
+        this.rowStart = null;
+        this.cols = null;
+        this.mass = null;
+    }
+
+    private TransportMap(int n, int m, int[] rowStart, int[] cols, double[] mass) {
+        this.n = n;
+        this.m = m;
+        this.rowStart = rowStart;
+        this.cols = cols;
+        this.mass = mass;
+    }
+
+    /**
+     * A sparse plan from its non-zero entries {@code (rows[e], cols[e], mass[e])} in any order; entries at the same
+     * position are added.
+     */
+    public static TransportMap sparse(int n, int m, int[] rows, int[] cols, double[] mass) {
+        int nnz = rows.length;
+        Integer[] order = new Integer[nnz];
+        for (int e = 0; e < nnz; e++) {
+            if (rows[e] < 0 || rows[e] >= n || cols[e] < 0 || cols[e] >= m) throw new IllegalArgumentException("entry (" + rows[e] + ", " + cols[e] + ") outside " + n + "x" + m);
+            order[e] = e;
+        }
+        Arrays.sort(order, (x, y) -> rows[x] != rows[y] ? Integer.compare(rows[x], rows[y]) : Integer.compare(cols[x], cols[y]));
+        int[] rs = new int[n + 1];
+        int[] cs = new int[nnz];
+        double[] ws = new double[nnz];
+        int k = 0;
+        for (int e = 0; e < nnz; e++) {
+            int o = order[e];
+            if (k > 0 && cs[k - 1] == cols[o] && rows[order[e - 1]] == rows[o]) {
+                ws[k - 1] += mass[o];
+                continue;
+            }
+            cs[k] = cols[o];
+            ws[k] = mass[o];
+            rs[rows[o] + 1]++;
+            k++;
+        }
+        for (int i = 0; i < n; i++) rs[i + 1] += rs[i];
+        return new TransportMap(n, m, rs, Arrays.copyOf(cs, k), Arrays.copyOf(ws, k));
     }
 
     /** {@code I/n}: the anchor mapped onto itself. */
     public static TransportMap identity(int n) {
-        double[] p = new double[n * n];
-        for (int i = 0; i < n; i++) p[i * n + i] = 1.0 / n;
-        return new TransportMap(p, n, n);
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) perm[i] = i;
+        return permutation(perm);
     }
 
     /** The map of a permutation {@code perm[i] = j}: neuron i of model k is neuron j of the anchor. */
     public static TransportMap permutation(int[] perm) {
         int n = perm.length;
-        double[] p = new double[n * n];
-        for (int i = 0; i < n; i++) p[i * n + perm[i]] = 1.0 / n;
-        return new TransportMap(p, n, n);
+        int[] rows = new int[n];
+        double[] w = new double[n];
+        for (int i = 0; i < n; i++) {
+            rows[i] = i;
+            w[i] = 1.0 / n;
+        }
+        return sparse(n, n, rows, perm.clone(), w);
     }
 
     public int n() {
@@ -40,8 +102,54 @@ public final class TransportMap {
         return m;
     }
 
-    public double[] plan() {
+    /** Whether the plan is held sparsely (exact solvers). */
+    public boolean isSparse() {
+        return rowStart != null;
+    }
+
+    /** The dense row-major plan (built on the first call for a sparse map). */
+    public synchronized double[] plan() {
+        if (plan == null) {
+            double[] d = new double[n * m];
+            for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) d[i * m + cols[e]] = mass[e];
+            plan = d;
+        }
         return plan;
+    }
+
+    /** Calls {@code f(i, j, P_ij)} for every non-zero entry, row by row. */
+    public void forEachNonZero(Entry f) {
+        if (rowStart != null) {
+            for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) f.accept(i, cols[e], mass[e]);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            int base = i * m;
+            for (int j = 0; j < m; j++) if (plan[base + j] != 0) f.accept(i, j, plan[base + j]);
+        }
+    }
+
+    public interface Entry {
+        void accept(int i, int j, double p);
+    }
+
+    /** {@code <P, C>} for a row-major {@code n x m} cost. */
+    public double dot(double[] cost) {
+        if (rowStart != null) {
+            double s = 0;
+            for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) s += mass[e] * cost[i * m + cols[e]];
+            return s;
+        }
+        int nb = (n + BLOCK - 1) / BLOCK;
+        double[] part = new double[nb];
+        blocks(nb, b -> {
+            double s = 0;
+            for (int x = b * BLOCK * m, end = Math.min(n, (b + 1) * BLOCK) * m; x < end; x++) s += plan[x] * cost[x];
+            part[b] = s;
+        });
+        double s = 0;
+        for (double p : part) s += p;
+        return s;
     }
 
     /** How an axis is moved into anchor coordinates. */
@@ -57,90 +165,164 @@ public final class TransportMap {
     public synchronized Matrix normalised(Norm norm) {
         switch (norm) {
             case ROWS -> {
-                if (rows == null) {
-                    double[] d = new double[plan.length];
-                    for (int i = 0; i < d.length; i++) d[i] = plan[i] * n;
-                    rows = Matrix.of(d, n, m);
-                }
+                if (rows == null) rows = build(norm);
                 return rows;
             }
             case ROW_STOCHASTIC -> {
-                if (rowStochastic == null) {
-                    double[] d = new double[plan.length];
-                    for (int i = 0; i < n; i++) {
-                        double s = 0;
-                        for (int j = 0; j < m; j++) s += plan[i * m + j];
-                        double inv = s > 0 ? 1 / s : 0;
-                        for (int j = 0; j < m; j++) d[i * m + j] = plan[i * m + j] * inv;
-                    }
-                    rowStochastic = Matrix.of(d, n, m);
-                }
+                if (rowStochastic == null) rowStochastic = build(norm);
                 return rowStochastic;
             }
             default -> {
-                if (colStochastic == null) {
-                    double[] col = new double[m];
-                    for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) col[j] += plan[i * m + j];
-                    double[] d = new double[plan.length];
-                    for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) d[i * m + j] = col[j] > 0 ? plan[i * m + j] / col[j] : 0;
-                    colStochastic = Matrix.of(d, n, m);
-                }
+                if (colStochastic == null) colStochastic = build(norm);
                 return colStochastic;
             }
         }
+    }
+
+    /** The normalised entry for plan value {@code p} at (i, j); {@link #stats()} must have run for the stochastic forms. */
+    private float value(Norm norm, double p, int i, int j, double[] invRow) {
+        return switch (norm) {
+            case ROWS -> (float) (p * n);
+            case ROW_STOCHASTIC -> (float) (p * invRow[i]);
+            default -> colSums[j] > 0 ? (float) (p / colSums[j]) : 0f;
+        };
+    }
+
+    private Matrix build(Norm norm) {
+        if (norm != Norm.ROWS) stats();
+        double[] invRow = new double[n];
+        if (norm == Norm.ROW_STOCHASTIC) for (int i = 0; i < n; i++) invRow[i] = rowSums[i] > 0 ? 1 / rowSums[i] : 0;
+        if (rowStart != null) {
+            float[] vs = new float[mass.length];
+            for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) vs[e] = value(norm, mass[e], i, cols[e], invRow);
+            return Matrix.sparse(n, m, rowStart, cols, vs);
+        }
+        float[] f = new float[n * m];
+        int nb = (n + BLOCK - 1) / BLOCK;
+        long[] nnz = new long[nb];
+        blocks(nb, b -> {
+            long c = 0;
+            for (int i = b * BLOCK, i1 = Math.min(n, (b + 1) * BLOCK); i < i1; i++) {
+                int base = i * m;
+                for (int j = 0; j < m; j++) {
+                    double p = plan[base + j];
+                    if (p != 0) {
+                        c++;
+                        f[base + j] = value(norm, p, i, j, invRow);
+                    }
+                }
+            }
+            nnz[b] = c;
+        });
+        long total = 0;
+        for (long c : nnz) total += c;
+        return Matrix.of(f, n, m, total);
     }
 
     /** If the plan is a scaled permutation (square, one entry per row and column), that permutation. */
     public int[] asPermutation() {
         if (n != m) return null;
         int[] perm = new int[n];
+        Arrays.fill(perm, -1);
         boolean[] seen = new boolean[m];
+        boolean[] bad = {false};
+        forEachNonZero((i, j, x) -> {
+            if (perm[i] >= 0 || Math.abs(x * n - 1) > 1e-9) bad[0] = true;
+            else perm[i] = j;
+        });
+        if (bad[0]) return null;
         for (int i = 0; i < n; i++) {
-            int found = -1;
-            for (int j = 0; j < m; j++) {
-                double x = plan[i * m + j];
-                if (x != 0) {
-                    if (found >= 0 || Math.abs(x * n - 1) > 1e-9) return null;
-                    found = j;
-                }
-            }
-            if (found < 0 || seen[found]) return null;
-            seen[found] = true;
-            perm[i] = found;
+            if (perm[i] < 0 || seen[perm[i]]) return null;
+            seen[perm[i]] = true;
         }
         return perm;
     }
 
-    /** Entropy {@code -sum P log P} of the plan (0 for a permutation: log n for... the uniform-mass case is log n). */
+    /** Entropy {@code -sum P log P} of the plan (0 for a permutation of mass 1: {@code log n} for mass 1/n each). */
     public double entropy() {
-        double h = 0;
-        for (double x : plan) if (x > 0) h -= x * Math.log(x);
-        return h;
+        stats();
+        return entropy;
     }
 
     /** L1 distance of the plan's marginals from the uniform ones. */
     public double marginalError() {
-        double e = 0;
-        double[] col = new double[m];
-        for (int i = 0; i < n; i++) {
-            double s = 0;
-            for (int j = 0; j < m; j++) {
-                s += plan[i * m + j];
-                col[j] += plan[i * m + j];
+        stats();
+        return marginalError;
+    }
+
+    /** Row sums, column sums, entropy and marginal error in one pass over the plan. */
+    private synchronized void stats() {
+        if (rowSums != null) return;
+        double[] rs = new double[n], cs = new double[m];
+        double h = 0;
+        if (rowStart != null) {
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int e = rowStart[i]; e < rowStart[i + 1]; e++) {
+                    double x = mass[e];
+                    s += x;
+                    cs[cols[e]] += x;
+                    if (x > 0) h -= x * Math.log(x);
+                }
+                rs[i] = s;
             }
-            e += Math.abs(s - 1.0 / n);
+        } else {
+            int nb = (n + BLOCK - 1) / BLOCK;
+            double[][] partCols = new double[nb][];
+            double[] partH = new double[nb];
+            blocks(nb, b -> {
+                double[] pc = new double[m];
+                double hb = 0;
+                for (int i = b * BLOCK, i1 = Math.min(n, (b + 1) * BLOCK); i < i1; i++) {
+                    int base = i * m;
+                    double s = 0;
+                    for (int j = 0; j < m; j++) {
+                        double x = plan[base + j];
+                        s += x;
+                        pc[j] += x;
+                        if (x > 0) hb -= x * Math.log(x);
+                    }
+                    rs[i] = s;
+                }
+                partCols[b] = pc;
+                partH[b] = hb;
+            });
+            for (int b = 0; b < nb; b++) {
+                double[] pc = partCols[b];
+                for (int j = 0; j < m; j++) cs[j] += pc[j];
+                h += partH[b];
+            }
         }
-        for (int j = 0; j < m; j++) e += Math.abs(col[j] - 1.0 / m);
-        return e;
+        double e = 0;
+        for (int i = 0; i < n; i++) e += Math.abs(rs[i] - 1.0 / n);
+        for (int j = 0; j < m; j++) e += Math.abs(cs[j] - 1.0 / m);
+        colSums = cs;
+        entropy = h;
+        marginalError = e;
+        rowSums = rs;
+    }
+
+    interface Block {
+        void run(int b);
+    }
+
+    /** Runs {@code f} on every block index; blocks are independent, so the thread count does not change results. */
+    static void blocks(int nb, Block f) {
+        if (nb <= 2 || Runtime.getRuntime().availableProcessors() == 1) {
+            for (int b = 0; b < nb; b++) f.run(b);
+            return;
+        }
+        IntStream.range(0, nb).parallel().forEach(f::run);
     }
 
     /**
      * A normalised map as used to move tensor axes: dense row-major float, plus a sparse row list when
-     * most entries are zero (hard alignments), so permutations cost O(size of the tensor).
+     * most entries are zero (hard alignments), so permutations cost O(size of the tensor). A map built from a
+     * sparse plan has only the row list until its dense form is asked for.
      */
     public static final class Matrix {
         final int n, m;
-        final float[] dense;
+        private float[] dense;
         final int[] rowStart, cols; // CSR, null when dense
         final float[] vals;
 
@@ -153,30 +335,29 @@ public final class TransportMap {
             this.vals = vals;
         }
 
-        static Matrix of(double[] d, int n, int m) {
-            int nnz = 0;
-            for (double x : d) if (x != 0) nnz++;
-            float[] f = new float[d.length];
-            for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+        static Matrix sparse(int n, int m, int[] rowStart, int[] cols, float[] vals) {
+            return new Matrix(n, m, null, rowStart, cols, vals);
+        }
+
+        /** A dense float matrix with {@code nnz} non-zero entries; also kept as a row list when sparse enough. */
+        static Matrix of(float[] f, int n, int m, long nnz) {
             if (nnz > 2L * (n + m)) return new Matrix(n, m, f, null, null, null);
             int[] rs = new int[n + 1];
-            int[] cs = new int[nnz];
-            float[] vs = new float[nnz];
+            int[] cs = new int[(int) nnz];
+            float[] vs = new float[(int) nnz];
             int k = 0;
             for (int i = 0; i < n; i++) {
                 rs[i] = k;
                 for (int j = 0; j < m; j++) {
-                    if (d[i * m + j] != 0) {
+                    if (f[i * m + j] != 0) {
                         cs[k] = j;
-                        vs[k++] = (float) d[i * m + j];
+                        vs[k++] = f[i * m + j];
                     }
                 }
             }
             rs[n] = k;
             return new Matrix(n, m, f, rs, cs, vs);
         }
-
-        private float[] transposed;
 
         public int n() {
             return n;
@@ -186,9 +367,14 @@ public final class TransportMap {
             return m;
         }
 
-        synchronized float[] transposed() {
-            if (transposed == null) transposed = Dense.transpose(dense, n, m);
-            return transposed;
+        /** The dense row-major float matrix (built on the first call for a sparse map). */
+        synchronized float[] dense() {
+            if (dense == null) {
+                float[] d = new float[n * m];
+                for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) d[i * m + cols[e]] = vals[e];
+                dense = d;
+            }
+            return dense;
         }
 
         public boolean sparse() {
@@ -196,7 +382,7 @@ public final class TransportMap {
         }
 
         public float get(int i, int j) {
-            return dense[i * m + j];
+            return dense()[i * m + j];
         }
     }
 }

@@ -5,8 +5,37 @@ package io.otfuse.fusion;
  * {@link OtAdapter} implements it with {@code io.otfuse.ot}.
  */
 public interface TransportSolver {
-    /** A plan (row-major {@code n x m}, total mass = sum of a) and what the solver reports about it. */
-    record Result(double[] plan, int n, int m, long iterations, boolean converged, String warning) {}
+    /**
+     * A plan (row-major {@code n x m}, total mass = sum of a) and what the solver reports about it. Exact solvers may
+     * return the plan sparsely instead ({@code plan == null}, {@code sparse} its non-zero entries).
+     */
+    record Result(double[] plan, Sparse sparse, int n, int m, long iterations, boolean converged, String warning) {
+        public Result(double[] plan, int n, int m, long iterations, boolean converged, String warning) {
+            this(plan, null, n, m, iterations, converged, warning);
+        }
+
+        /** The dense plan (materialised from the sparse form on each call when the solver returned it sparsely). */
+        @Override
+        public double[] plan() {
+            return dense();
+        }
+
+        /** The dense plan (materialised from the sparse form when needed). */
+        public double[] dense() {
+            if (plan != null) return plan;
+            double[] d = new double[n * m];
+            for (int e = 0; e < sparse.rows().length; e++) d[sparse.rows()[e] * m + sparse.cols()[e]] += sparse.mass()[e];
+            return d;
+        }
+
+        /** The plan as a transport map, sparse when the solver returned it so. */
+        public TransportMap map() {
+            return plan != null ? new TransportMap(plan, n, m) : TransportMap.sparse(n, m, sparse.rows(), sparse.cols(), sparse.mass());
+        }
+    }
+
+    /** Non-zero entries of a plan: {@code P[rows[e], cols[e]] = mass[e]}. */
+    record Sparse(int[] rows, int[] cols, double[] mass) {}
 
     /** Solves {@code min <P, C>} (plus entropy for regularised solvers) subject to {@code P 1 = a, P^T 1 = b}. */
     Result solve(double[] a, double[] b, double[] cost, int n, int m);

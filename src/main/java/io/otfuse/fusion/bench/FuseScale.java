@@ -123,6 +123,12 @@ public final class FuseScale {
         }
         System.out.printf("%-40s %9s %9.2f %9.2f %7.1f %7d %9d %9d%n", label, source == null ? "-" : String.format("%.2f", collect[0]),
                 fusion, avg, fusion / avg, (long) iters[0], peakRssMb(), modelMb);
+        Map<String, Double> prof = io.otfuse.fusion.Profile.drain();
+        if (!prof.isEmpty()) {
+            StringBuilder sb = new StringBuilder("    phases s:");
+            prof.forEach((k, v) -> sb.append(String.format(" %s %.2f", k, v)));
+            System.out.println(sb);
+        }
     }
 
     static String load() {
