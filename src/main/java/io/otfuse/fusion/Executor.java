@@ -30,6 +30,8 @@ public final class Executor {
     private final List<TransportMap[]> maps = new ArrayList<>();
     private final Map<String, Integer> spaceIndex = new HashMap<>();
     private final List<Map<String, Object>> reportSpaces = new ArrayList<>();
+    /** Downsampled maps for the sidecar, one per space and non-anchor model (a refinement pass replaces its entry). */
+    private final Map<String, MapSidecar.Map> sidecar = new LinkedHashMap<>();
     /** Model k's tensors with all axes but one already moved, kept from the cost step for the fusing step. */
     private final Map<String, Moved> moved = new HashMap<>();
 
@@ -40,9 +42,14 @@ public final class Executor {
 
     /** The fused tensors (anchor shapes, HF order) and the report. */
     public record Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes,
-                         Map<String, Object> report, FusedSpill spill) {
+                         Map<String, Object> report, FusedSpill spill, List<MapSidecar.Map> maps) {
         public Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes, Map<String, Object> report) {
-            this(config, tensors, shapes, report, null);
+            this(config, tensors, shapes, report, null, List.of());
+        }
+
+        public Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes, Map<String, Object> report,
+                      FusedSpill spill) {
+            this(config, tensors, shapes, report, spill, List.of());
         }
 
         /** The fused tensors for the writer, in HF order; spilled ones are mapped back from the scratch file one at a time. */
@@ -179,7 +186,7 @@ public final class Executor {
         report.put("spaces", reportSpaces);
         report.put("tensors", ordered.size());
         report.put("time_ms", (System.nanoTime() - t0) / 1e6);
-        return new Result(anchorCfg, ordered, orderedShapes, report, spill);
+        return new Result(anchorCfg, ordered, orderedShapes, report, spill, new ArrayList<>(sidecar.values()));
     }
 
     private void bump(int[] lastUse, String space, int step) {
@@ -213,6 +220,7 @@ public final class Executor {
             long ts = Profile.start();
             rep.put("entropy", ms[k].entropy());
             rep.put("marginal_error", ms[k].marginalError());
+            sidecar.put(sp.id() + "\u0000" + k, new MapSidecar.Map(sp.id(), k, ms[k].n(), ms[k].m(), ms[k].blockMeans(MapSidecar.MAX_SIDE)));
             Profile.add("space.stats", ts);
             rep.put("time_ms", (System.nanoTime() - t0) / 1e6);
             reportSpaces.add(rep);

@@ -21,6 +21,8 @@ import java.util.function.Consumer;
 public final class Fusion {
     public static final String REPORT = "fusion-report.json";
     public static final String CONFIG = "fusion-config.yaml";
+    /** Downsampled transport maps for the HTML report ({@link MapSidecar}). */
+    public static final String MAPS = MapSidecar.FILE;
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -48,7 +50,7 @@ public final class Fusion {
             long tw = Profile.start();
             new CheckpointWriter(out, force).config(r.config()).tensors(entries).companionsFrom(a)
                     .maxShardBytes(o.maxShardSize == null ? 0 : ByteSizes.parse(o.maxShardSize, "--max-shard-size"))
-                    .file(REPORT, json(r.report())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
+                    .file(REPORT, json(r.report())).file(MapSidecar.FILE, MapSidecar.bytes(r.maps())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
             Profile.add("write", tw);
             return r.report();
         } finally {

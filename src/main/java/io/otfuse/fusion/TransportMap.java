@@ -219,6 +219,37 @@ public final class TransportMap {
         return Matrix.of(f, n, m, total);
     }
 
+    /**
+     * Block means of the plan at most {@code maxSide} x {@code maxSide}: rows in blocks of {@code ceil(n / maxSide)}
+     * consecutive rows (the last may be shorter), columns likewise; each cell is the mean of its block (the same
+     * numbers as {@code io.otfuse.report.Downsample.blockMean} of the dense plan). O(non-zeros) for sparse plans.
+     */
+    public double[][] blockMeans(int maxSide) {
+        int br = Math.max(1, (n + maxSide - 1) / maxSide), bc = Math.max(1, (m + maxSide - 1) / maxSide);
+        int or = (n + br - 1) / br, oc = (m + bc - 1) / bc;
+        double[][] out = new double[or][oc];
+        if (rowStart != null) {
+            for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) out[i / br][cols[e] / bc] += mass[e];
+        } else {
+            blocks(or, bi -> {
+                double[] dst = out[bi];
+                for (int i = bi * br, i1 = Math.min(n, (bi + 1) * br); i < i1; i++) {
+                    int base = i * m;
+                    for (int bj = 0; bj < oc; bj++) {
+                        double s = dst[bj];
+                        for (int j = bj * bc, j1 = Math.min(m, (bj + 1) * bc); j < j1; j++) s += plan[base + j];
+                        dst[bj] = s;
+                    }
+                }
+            });
+        }
+        for (int bi = 0; bi < or; bi++) {
+            int nr = Math.min(br, n - bi * br);
+            for (int bj = 0; bj < oc; bj++) out[bi][bj] /= (double) nr * Math.min(bc, m - bj * bc);
+        }
+        return out;
+    }
+
     /** If the plan is a scaled permutation (square, one entry per row and column), that permutation. */
     public int[] asPermutation() {
         if (n != m) return null;

@@ -2,8 +2,6 @@ package io.otfuse.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.otfuse.io.AtomicFiles;
 import io.otfuse.io.ExitCode;
 import io.otfuse.io.OtfuseException;
@@ -30,8 +28,8 @@ import java.util.List;
  * as {@code rows x cols} little-endian float32 in base64; {@code "values"} may instead be a JSON array of rows.
  */
 public final class FusionMaps {
-    public static final String FILE = "fusion-maps.json";
-    public static final String FORMAT = "otfuse-fusion-maps/1";
+    public static final String FILE = io.otfuse.fusion.MapSidecar.FILE;
+    public static final String FORMAT = io.otfuse.fusion.MapSidecar.FORMAT;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private FusionMaps() {}
@@ -57,29 +55,10 @@ public final class FusionMaps {
         AtomicFiles.writeString(file, toJson(maps));
     }
 
-    /** The sidecar's text. */
+    /** The sidecar's text (written by {@link io.otfuse.fusion.MapSidecar}, as {@code otfuse fuse} writes it). */
     public static String toJson(List<Entry> maps) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("format", FORMAT);
-        ArrayNode arr = root.putArray("maps");
-        for (Entry e : maps) {
-            ObjectNode o = arr.addObject();
-            o.put("space", e.space());
-            o.put("model", e.model());
-            o.put("n", e.n());
-            o.put("m", e.m());
-            o.put("rows", e.rows());
-            o.put("cols", e.cols());
-            o.put("encoding", "f32le-base64");
-            ByteBuffer bb = ByteBuffer.allocate(4 * e.rows() * e.cols()).order(ByteOrder.LITTLE_ENDIAN);
-            for (double[] r : e.values()) for (double v : r) bb.putFloat((float) v);
-            o.put("values", Base64.getEncoder().encodeToString(bb.array()));
-        }
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
-        } catch (IOException ex) {
-            throw new IllegalStateException(ex);
-        }
+        return io.otfuse.fusion.MapSidecar.toJson(maps.stream()
+                .map(e -> new io.otfuse.fusion.MapSidecar.Map(e.space(), e.model(), e.n(), e.m(), e.values())).toList());
     }
 
     /** Reads a sidecar; a one-line error names the file and what is wrong. */

@@ -103,6 +103,7 @@ public final class FuseScale {
             }
         };
         double t;
+        long cpu0 = processCpuNanos();
         try {
             t = time(() -> {
                 Map<String, Object> rep = Fusion.fuse(ms, o, work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-")), true, timed, null);
@@ -125,10 +126,15 @@ public final class FuseScale {
                 fusion, avg, fusion / avg, (long) iters[0], peakRssMb(), modelMb);
         Map<String, Double> prof = io.otfuse.fusion.Profile.drain();
         if (!prof.isEmpty()) {
-            StringBuilder sb = new StringBuilder("    phases s:");
+            StringBuilder sb = new StringBuilder(String.format("    process cpu %.1f s, load %s; phases s:", (processCpuNanos() - cpu0) / 1e9, load()));
             prof.forEach((k, v) -> sb.append(String.format(" %s %.2f", k, v)));
             System.out.println(sb);
         }
+    }
+
+    static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean b = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return b instanceof com.sun.management.OperatingSystemMXBean s ? s.getProcessCpuTime() : 0;
     }
 
     static String load() {

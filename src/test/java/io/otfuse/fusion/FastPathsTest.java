@@ -1,0 +1,177 @@
+package io.otfuse.fusion;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.otfuse.report.Downsample;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fast paths of the executor against plain reference computations: products with transposed operands (Java
+ * kernel and engine BLAS), sparse plans against the same plan held densely, one-pass statistics and normalisations
+ * against the textbook loops, block means against {@link Downsample}.
+ */
+class FastPathsTest {
+    static float[] gaussian(int n, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+
+    /** {@code op(A) op(B)} in double, straight from the definition. */
+    static double[] naive(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
+        double[] c = new double[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += (double) (ta ? a[p * rows + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * cols + j]);
+                c[i * cols + j] = s;
+            }
+        }
+        return c;
+    }
+
+    @Test
+    void productsWithTransposedOperandsMatchTheDefinition() {
+        // 37 x 23 x 41 stays on the Java kernel; 400 x 300 x 300 (36 M multiply-adds) goes to the engine when it loads
+        for (int[] dims : new int[][] {{37, 23, 41}, {400, 300, 300}}) {
+            int rows = dims[0], k = dims[1], cols = dims[2];
+            float[] a = gaussian(rows * k, 1), b = gaussian(k * cols, 2);
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    float[] got = Dense.product(a, ta, b, tb, rows, k, cols);
+                    double[] want = naive(a, ta, b, tb, rows, k, cols);
+                    assertEquals(want.length, got.length);
+                    for (int i = 0; i < want.length; i++) {
+                        assertEquals(want[i], got[i], 1e-4 * Math.sqrt(k), "(" + rows + "x" + k + "x" + cols + ", ta " + ta + ", tb " + tb + ") entry " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void transposeMatchesTheDefinition() {
+        float[] x = gaussian(130 * 67, 3);
+        float[] t = Dense.transpose(x, 130, 67);
+        for (int i = 0; i < 130; i++) for (int j = 0; j < 67; j++) assertEquals(x[i * 67 + j], t[j * 130 + i]);
+    }
+
+    /** A plan with a few non-zeros per row (rectangular, uneven masses, one duplicate entry that must be added). */
+    static TransportMap[] sparseAndDense(int n, int m, long seed) {
+        Random r = new Random(seed);
+        int nnz = 3 * n + 1;
+        int[] rows = new int[nnz], cols = new int[nnz];
+        double[] w = new double[nnz];
+        double[] dense = new double[n * m];
+        for (int e = 0; e < nnz - 1; e++) {
+            rows[e] = e % n;
+            cols[e] = r.nextInt(m);
+            w[e] = r.nextDouble() / nnz;
+        }
+        rows[nnz - 1] = rows[0]; // duplicate position
+        cols[nnz - 1] = cols[0];
+        w[nnz - 1] = 0.25 / nnz;
+        // shuffle the entry order: the sparse map must not depend on it
+        for (int e = nnz - 1; e > 0; e--) {
+            int f = r.nextInt(e + 1);
+            int t = rows[e]; rows[e] = rows[f]; rows[f] = t;
+            t = cols[e]; cols[e] = cols[f]; cols[f] = t;
+            double d = w[e]; w[e] = w[f]; w[f] = d;
+        }
+        for (int e = 0; e < nnz; e++) dense[rows[e] * m + cols[e]] += w[e];
+        return new TransportMap[] {TransportMap.sparse(n, m, rows, cols, w), new TransportMap(dense, n, m)};
+    }
+
+    @Test
+    void sparsePlansAgreeWithTheSamePlanHeldDensely() {
+        TransportMap[] pair = sparseAndDense(50, 70, 4);
+        TransportMap sp = pair[0], de = pair[1];
+        assertTrue(sp.isSparse());
+        assertArrayEquals(de.plan(), sp.plan(), 1e-17);
+        for (TransportMap.Norm norm : TransportMap.Norm.values()) {
+            float[] a = sp.normalised(norm).dense(), b = de.normalised(norm).dense();
+            for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], Math.ulp(b[i]), norm + " entry " + i);
+        }
+        assertEquals(de.entropy(), sp.entropy(), 1e-12);
+        assertEquals(de.marginalError(), sp.marginalError(), 1e-12);
+        double[] cost = new double[50 * 70];
+        Random r = new Random(5);
+        for (int i = 0; i < cost.length; i++) cost[i] = r.nextDouble();
+        assertEquals(de.dot(cost), sp.dot(cost), 1e-12);
+        double[][] bs = sp.blockMeans(16), bd = de.blockMeans(16);
+        for (int i = 0; i < bs.length; i++) assertArrayEquals(bd[i], bs[i], 1e-15);
+    }
+
+    @Test
+    void statisticsAndNormalisationsMatchTheTextbookLoops() {
+        int n = 300, m = 200; // several row blocks
+        Random r = new Random(6);
+        double[] p = new double[n * m];
+        double tot = 0;
+        for (int i = 0; i < p.length; i++) {
+            p[i] = r.nextDouble() < 0.1 ? 0 : r.nextDouble();
+            tot += p[i];
+        }
+        for (int i = 0; i < p.length; i++) p[i] /= tot;
+        TransportMap t = new TransportMap(p.clone(), n, m);
+        double h = 0, err = 0;
+        double[] row = new double[n], col = new double[m];
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) {
+            double x = p[i * m + j];
+            if (x > 0) h -= x * Math.log(x);
+            row[i] += x;
+            col[j] += x;
+        }
+        for (int i = 0; i < n; i++) err += Math.abs(row[i] - 1.0 / n);
+        for (int j = 0; j < m; j++) err += Math.abs(col[j] - 1.0 / m);
+        assertEquals(h, t.entropy(), 1e-12 * h);
+        assertEquals(err, t.marginalError(), 1e-12);
+        float[] rows = t.normalised(TransportMap.Norm.ROWS).dense();
+        float[] rs = t.normalised(TransportMap.Norm.ROW_STOCHASTIC).dense();
+        float[] cs = t.normalised(TransportMap.Norm.COL_STOCHASTIC).dense();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < m; j++) {
+                double x = p[i * m + j];
+                assertEquals((float) (x * n), rows[i * m + j]);
+                assertEquals((float) (x / row[i]), rs[i * m + j], Math.ulp((float) (x / row[i])));
+                assertEquals((float) (x / col[j]), cs[i * m + j], Math.ulp((float) (x / col[j])));
+            }
+        }
+        double[][] got = t.blockMeans(128), want = Downsample.blockMean(p, n, m, 128);
+        assertEquals(want.length, got.length);
+        for (int i = 0; i < want.length; i++) assertArrayEquals(want[i], got[i], 0.0);
+    }
+
+    @Test
+    void denseMovesMatchTheDefinitionOnEverySide() {
+        // 700 x 700 map over a [700 x 80] tensor: 39 M multiply-adds, the engine's size class
+        int n = 700, m = 700, post = 80;
+        Random r = new Random(7);
+        double[] p = new double[n * m];
+        for (int i = 0; i < p.length; i++) p[i] = r.nextDouble() / p.length * 2;
+        TransportMap.Matrix mat = new TransportMap(p, n, m).normalised(TransportMap.Norm.COL_STOCHASTIC);
+        float[] md = mat.dense();
+        float[] x = gaussian(n * post, 8);
+        float[] out = Transport.apply(x, new long[] {n, post}, 0, mat); // axis 0: M^T x
+        for (int j = 0; j < m; j += 7) {
+            for (int q = 0; q < post; q++) {
+                double s = 0;
+                for (int i = 0; i < n; i++) s += (double) md[i * m + j] * x[i * post + q];
+                assertEquals(s, out[j * post + q], 1e-4);
+            }
+        }
+        float[] y = gaussian(post * n, 9);
+        float[] out2 = Transport.apply(y, new long[] {post, n}, 1, mat); // axis 1: y M
+        for (int q = 0; q < post; q++) {
+            for (int j = 0; j < m; j += 7) {
+                double s = 0;
+                for (int i = 0; i < n; i++) s += (double) y[q * n + i] * md[i * m + j];
+                assertEquals(s, out2[q * m + j], 1e-4);
+            }
+        }
+    }
+}
