@@ -268,21 +268,25 @@ public final class Executor {
         if (pass > 0 && sp.id().equals(Planner.STREAM)) return solveWith(sp, k, rep, refinedStreamCost(k, size(sp, k), size(sp, anchor)));
         // spaces without a module output (cls token, position embeddings) use their weights; like the reference,
         // weight normalisation only applies when aligning by weights (see cost())
-        double[] cost = cost(sp, k);
+        double[] cost = headCosts.remove(pass + ":" + sp.id() + ":" + k); // computed for the head matching of its layer
+        if (cost == null) cost = cost(sp, k);
         return solveWith(sp, k, rep, cost);
     }
 
     private final Map<String, int[]> headMatches = new HashMap<>();
+    /** Cost matrices of head-partitioned spaces computed for their layer's head matching, waiting for their solve. */
+    private final Map<String, double[]> headCosts = new HashMap<>();
 
     /** The head matching of a layer for model k, shared by all its head-partitioned spaces (computed at the first). */
-    private int[] headMatch(int layer, int k, int h, int d) {
+    private int[] headMatch(int layer, int k, int h, int d, String current, double[] currentCost) {
         String key = pass + ":" + layer + ":" + k;
         int[] match = headMatches.get(key);
         if (match != null) return match;
         double[] total = new double[h * h];
         for (Plan.Space other : plan.spaces()) {
             if (!other.heads() || other.layer() != layer) continue;
-            double[] c = cost(other, k);
+            double[] c = other.id().equals(current) ? currentCost : cost(other, k);
+            if (c != currentCost) headCosts.put(pass + ":" + other.id() + ":" + k, c); // reused when that space is solved
             double[] hc = HeadAware.headCosts(c, size(other, anchor), h, d);
             for (int i = 0; i < total.length; i++) total[i] += hc[i];
         }
@@ -347,7 +351,7 @@ public final class Executor {
         TransportSolver.Result r;
         int hk = models.get(k).config().numAttentionHeads, ha = anchorCfg.numAttentionHeads;
         if (sp.heads() && o.headAware && HeadAware.applies(n, m, hk, ha)) {
-            r = HeadAware.solve(solver, cost, n, m, ha, headMatch(sp.layer(), k, ha, m / ha), rep);
+            r = HeadAware.solve(solver, cost, n, m, ha, headMatch(sp.layer(), k, ha, m / ha, sp.id(), cost), rep);
         } else {
             if (sp.heads() && o.headAware) rep.put("head_aware", "skipped: " + hk + " heads of " + (n / hk) + " vs " + ha + " heads of " + (m / ha));
             long t0 = Profile.start();

@@ -76,9 +76,22 @@ public final class FusedSpill implements AutoCloseable {
         }
     }
 
-    /** The tensor's bytes in {@code dtype}: the mapped buffer itself for F32, converted otherwise. */
+    /**
+     * The tensor's bytes in {@code dtype}, read back into the heap (one tensor at a time: a mapping would keep the
+     * scratch file's pages resident in the process until it is collected).
+     */
     public ByteBuffer bytes(String name, DType dtype) {
-        ByteBuffer raw = mapF32(name);
+        long[] w = where.get(name);
+        if (w == null) throw new IllegalStateException("tensor " + name + " was not spilled");
+        ByteBuffer raw = ByteBuffer.allocate(Math.toIntExact(w[1] * 4)).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            while (raw.hasRemaining()) {
+                if (ch.read(raw, w[0] + raw.position()) < 0) throw new IOException("scratch file ends early");
+            }
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": cannot read the scratch file (" + e.getMessage() + ")", e);
+        }
+        raw.flip();
         if (dtype == DType.F32) return raw;
         float[] v = new float[raw.remaining() / 4];
         raw.asFloatBuffer().get(v);

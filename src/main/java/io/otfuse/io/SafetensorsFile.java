@@ -245,9 +245,36 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    /** The tensor's values widened to float (F16/BF16 exactly; F64 rounded; integers converted). */
+    /**
+     * The tensor's values widened to float (F16/BF16 exactly; F64 rounded; integers converted). F32 tensors are read
+     * with positional reads in 4 MiB pieces rather than mapped, so a model read tensor by tensor does not stay resident
+     * in the process (mapped pages count in its RSS until the mapping is collected).
+     */
     public float[] readFloats(String name) {
-        return Tensors.toFloats(info(name), map(name));
+        TensorInfo t = info(name);
+        if (t.dtype() != DType.F32 || t.byteSize() == 0 || t.numel() > Integer.MAX_VALUE - 8) return Tensors.toFloats(t, map(name));
+        float[] out = new float[(int) t.numel()];
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(t.byteSize(), 1 << 22)).order(ByteOrder.LITTLE_ENDIAN);
+        long pos = dataStart + t.begin();
+        int done = 0;
+        try {
+            while (done < out.length) {
+                int want = Math.min(buf.capacity() / 4, out.length - done);
+                buf.clear().limit(want * 4);
+                while (buf.hasRemaining()) {
+                    if (channel.read(buf, pos + buf.position()) < 0) {
+                        throw new OtfuseException(ExitCode.BAD_TENSOR_FILE, path + ": tensor '" + name + "' ends early (file truncated?)");
+                    }
+                }
+                buf.flip();
+                buf.asFloatBuffer().get(out, done, want);
+                done += want;
+                pos += 4L * want;
+            }
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, path + ": cannot read tensor '" + name + "': " + e.getMessage(), e);
+        }
+        return out;
     }
 
     @Override

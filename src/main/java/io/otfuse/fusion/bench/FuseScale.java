@@ -79,6 +79,8 @@ public final class FuseScale {
 
     static void row(String name, String preset, List<Path> ms, FusionOptions o, Path work, double avg, ActivationSource source) {
         String label = name + " [" + preset + "]";
+        String only = System.getProperty("otfuse.bench.only"); // e.g. "emd": run only rows whose label contains it
+        if (only != null && !label.contains(only)) return;
         if (o.align.equals("activations") && source == null) {
             System.out.printf("%-40s skipped: no activation source%n", label);
             return;
@@ -104,6 +106,19 @@ public final class FuseScale {
         };
         double t;
         long cpu0 = processCpuNanos();
+        long[] peaks = new long[3]; // RssAnon, RssFile, heap used (kB)
+        Thread sampler = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                sampleRss(peaks);
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sampler.setDaemon(true);
+        sampler.start();
         try {
             t = time(() -> {
                 Map<String, Object> rep = Fusion.fuse(ms, o, work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-")), true, timed, null);
@@ -115,6 +130,7 @@ public final class FuseScale {
             System.out.printf("%-40s skipped: %s%n", label, e.getMessage());
             return;
         }
+        sampler.interrupt();
         double fusion = t - collect[0];
         long modelMb = 0;
         try {
@@ -126,10 +142,25 @@ public final class FuseScale {
                 fusion, avg, fusion / avg, (long) iters[0], peakRssMb(), modelMb);
         Map<String, Double> prof = io.otfuse.fusion.Profile.drain();
         if (!prof.isEmpty()) {
-            StringBuilder sb = new StringBuilder(String.format("    process cpu %.1f s, load %s; phases s:", (processCpuNanos() - cpu0) / 1e9, load()));
+            StringBuilder sb = new StringBuilder(String.format("    process cpu %.1f s, load %s; peak RSS anon %d MB, file %d MB, heap used %d MB; phases s:",
+                    (processCpuNanos() - cpu0) / 1e9, load(), peaks[0] >> 10, peaks[1] >> 10, peaks[2] >> 10));
             prof.forEach((k, v) -> sb.append(String.format(" %s %.2f", k, v)));
             System.out.println(sb);
         }
+    }
+
+    /** Largest RssAnon and RssFile (from /proc/self/status) and heap in use seen so far, in kB. */
+    static void sampleRss(long[] peaks) {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("RssAnon:")) peaks[0] = Math.max(peaks[0], Long.parseLong(l.replaceAll("[^0-9]", "")));
+                if (l.startsWith("RssFile:")) peaks[1] = Math.max(peaks[1], Long.parseLong(l.replaceAll("[^0-9]", "")));
+            }
+        } catch (Exception e) {
+            // not Linux
+        }
+        Runtime r = Runtime.getRuntime();
+        peaks[2] = Math.max(peaks[2], (r.totalMemory() - r.freeMemory()) >> 10);
     }
 
     static long processCpuNanos() {
