@@ -51,7 +51,7 @@ public final class FuseScale {
                 row("vit-b activations sinkhorn 0.08", p, ms, o, work, avg, new io.otfuse.fusion.ModelActivationSource());
             }
         }
-        if (!which.equals("vit")) {
+        if (!which.equals("vit") && !"activations".equals(System.getProperty("otfuse.bench.only"))) { // BERT rows are from weights
             BertConfig c = BertConfig.create(768, layers, 12, 3072, 30522, 512);
             List<Path> ms = List.of(model(work.resolve("bert-a"), c, 3), model(work.resolve("bert-b"), c, 4));
             double avg = average(ms, work.resolve("bert-avg"));
