@@ -37,6 +37,16 @@ final class Ops {
         return a;
     }
 
+    /**
+     * A scalar tensor in engine-owned memory. Never pass a {@code Number} to an op whose backward needs it
+     * ({@code mul}, {@code div}, ...): DJL wraps the number in a Java direct buffer and closes it right after the op,
+     * but autograd keeps that tensor for the backward, which then reads freed memory once the garbage collector has
+     * released the buffer (wrong or non-finite gradients, different from run to run).
+     */
+    static NDArray scalar(NDManager m, float v) {
+        return m.full(new Shape(), v);
+    }
+
     /** Concatenates Q, K, V weights (or biases) along dim 0, owned by {@code m}. */
     static NDArray cat0(NDManager m, NDArray a, NDArray b, NDArray c) {
         return own(NDArrays.concat(new NDList(a, b, c), 0), m);
@@ -50,7 +60,7 @@ final class Ops {
         long[] s = qkv.getShape().getShape();
         long b = s[0], t = s[1], d = s[2] / 3, dh = d / heads;
         NDArray r = qkv.reshape(b, t, 3, heads, dh).transpose(2, 0, 3, 1, 4); // [3, B, H, T, dh]
-        NDArray q = r.get(0).mul((float) (1.0 / Math.sqrt(dh)));
+        NDArray q = r.get(0).mul(scalar(qkv.getManager(), (float) (1.0 / Math.sqrt(dh))));
         NDArray k = r.get(1);
         NDArray v = r.get(2);
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // [B, H, T, T]
