@@ -33,8 +33,8 @@ public class TrainFlags {
     double dropout = 0.0;
     @Option(names = "--mask-prob", description = "BERT: fraction of tokens selected for MLM (80/10/10). Default: ${DEFAULT-VALUE}")
     double maskProb = 0.15;
-    @Option(names = "--threads", description = "PyTorch intra-op threads. Default: ${DEFAULT-VALUE}: the same seed and flags then give "
-            + "identical model bytes; with more threads the engine's CPU backward is not bit-reproducible from run to run")
+    @Option(names = "--threads", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}). The same seed, flags and thread count give "
+            + "identical model bytes")
     Integer threads = 1;
     @Option(names = "--stop-after", hidden = true, description = "Stop after this many epochs as if interrupted (for testing --resume)")
     int stopAfter = 0;

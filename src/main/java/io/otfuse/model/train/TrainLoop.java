@@ -153,6 +153,8 @@ public final class TrainLoop {
             h.put("train_seconds", trainSec);
             h.put("eval_seconds", evalSec);
             h.put("throughput", units / trainSec);
+            // the engine's actual intra-op thread count: same-seed byte identity is promised for a fixed count
+            h.put("engine_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
             StringBuilder line = new StringBuilder(String.format("epoch %d/%d  train loss %.4f", epoch + 1, o.epochs, lossSum / lossN));
             for (Map.Entry<String, Double> e : ev.entrySet()) line.append(String.format("  %s %.4f", e.getKey(), e.getValue()));
             line.append(String.format("  %.1f s  %.0f %s/s", trainSec, units / trainSec, task.unit()));
