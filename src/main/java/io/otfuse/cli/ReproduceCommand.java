@@ -28,6 +28,9 @@ public class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--parents", paramLabel = "DIR", description = "Folder with trained parents to reuse: subfolders named <recipe>-seed<S> "
             + "(vit: vit-crop1-seed1..4 and the narrow anchor vit-crop1-h48-seed1; bert: bert-ft2-seed1..2), checked against the recipe. Missing ones are trained into DIR/parents.")
     Path parents;
+    @Option(names = "--wait-parents", description = "vit: wait (polling every minute) for a parent in --parents that is still being trained elsewhere, "
+            + "instead of refusing it; the steps that need only the finished parents run first")
+    boolean waitParents;
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: $OTFUSE_THREADS if set, else 1)")
     Integer threads;
     @Option(names = "--budget", paramLabel = "EPOCHS", description = "Finetuning budget in epochs, may be fractional (default: 10 %% of the parents' epochs: vit 1.5, bert 0.5; quick 0.3 / 0.1)")
@@ -61,7 +64,7 @@ public class ReproduceCommand implements Callable<Integer> {
                     if (seeds < 2) throw new OtfuseException(ExitCode.USAGE, "--seeds must be at least 2, got " + seeds);
                     s.seeds = seeds;
                 }
-                VitStudy.run(new VitStudy.Options(out, parents, s, new ModelActivationSource(), !noProgress, System.out));
+                VitStudy.run(new VitStudy.Options(out, parents, s, new ModelActivationSource(), !noProgress, System.out, waitParents));
             }
             case "bert" -> {
                 BertStudy.Settings s = quick ? BertStudy.Settings.quick() : BertStudy.Settings.full();

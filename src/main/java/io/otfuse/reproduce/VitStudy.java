@@ -138,7 +138,15 @@ public final class VitStudy {
         }
     }
 
-    public record Options(Path out, Path parents, Settings settings, ActivationSource source, boolean progress, PrintStream log) {}
+    /**
+     * How to run it. {@code waitParents}: a parent folder in {@code parents} that is still being trained (elsewhere) is
+     * waited for, polling every minute, instead of being refused.
+     */
+    public record Options(Path out, Path parents, Settings settings, ActivationSource source, boolean progress, PrintStream log, boolean waitParents) {
+        public Options(Path out, Path parents, Settings settings, ActivationSource source, boolean progress, PrintStream log) {
+            this(out, parents, settings, source, progress, log, false);
+        }
+    }
 
     private final Options o;
     private final Settings s;
@@ -169,54 +177,65 @@ public final class VitStudy {
         log.printf("otfuse reproduce vit%s: results in %s (finished steps are kept in %s and not run again)%n", s.quick ? " --quick" : "", o.out(),
                 o.out().resolve("steps"));
 
-        // 1. parents
-        section(1, "parents: ViT hidden %d, %d layers, %d heads, MLP %d, patch %d; %d epochs; seeds 1..%d (recipe %s)", s.hidden, s.layers, s.heads, s.mlp,
-                s.patch, s.epochs, s.seeds, s.parentName);
-        for (long seed = 1; seed <= s.seeds; seed++) parent(seed, false);
-        parent(s.narrowSeed, true);
+        // Order: everything on pair (1,2) first, then the narrow anchor and compression, then the other parents, so
+        // that parents still being trained elsewhere (--wait-parents) are needed as late as possible.
+        List<long[]> pairs = pairs();
+        long[] p12 = pairs.get(0);
+        section("1", "parents %d and %d: ViT hidden %d, %d layers, %d heads, MLP %d, patch %d; %d epochs (recipe %s)", p12[0], p12[1], s.hidden, s.layers,
+                s.heads, s.mlp, s.patch, s.epochs, s.parentName);
+        for (long seed : p12) parent(seed, false);
 
         // sanity: fusing a model with itself must give the model back
-        Path p1 = parentDirs.get(1L);
+        Path p1 = parentDirs.get(p12[0]);
         steps.run("sanity-self-vanilla", "vanilla average of parent 1 with itself", () -> evalFused("sanity-self-vanilla", null, List.of(p1, p1)));
         steps.run("sanity-self-ot", "OT (EMD, weights) of parent 1 with itself", () -> evalFused("sanity-self-ot", FusionOptions.preset("default"), List.of(p1, p1)));
 
-        // 2. one-shot per pair
-        List<long[]> pairs = pairs();
-        section(2, "one-shot fusion of pairs %s: vanilla, OT hard/soft from weights and activations, reference preset, output ensemble",
-                pairsText(pairs));
-        for (long[] p : pairs) {
-            for (Map.Entry<String, FusionOptions> v : oneShotVariants().entrySet()) {
-                String id = "oneshot-" + pairId(p) + "-" + v.getKey();
-                steps.run(id, describe(v.getKey(), v.getValue()), () -> evalFused(id, v.getValue(), dirs(p)));
-            }
-            String id = "oneshot-" + pairId(p) + "-ensemble";
-            steps.run(id, "output ensemble (averaged logits) of seeds " + p[0] + " and " + p[1], () -> ensemble(dirs(p)));
-        }
+        section("2", "one-shot fusion of pair (%d,%d): vanilla, OT hard/soft from weights and activations, reference preset, output ensemble", p12[0], p12[1]);
+        oneShot(p12);
 
-        // 3. ablations on pair (1,2)
-        section(3, "ablations on pair (1,2) around the best one-shot setting (default preset, activations, Sinkhorn \u03bb %s)", s.regActs);
-        ablations(pairs.get(0));
+        section("3", "ablations on pair (1,2) around the best one-shot setting (default preset, activations, Sinkhorn \u03bb %s)", s.regActs);
+        ablations(p12);
 
-        // 4. finetuning with equal budgets
-        section(4, "finetuning: %s epochs (%.0f %% of the parents' %d), lr %s, %s schedule; fused (best OT and vanilla) vs parents trained further",
-                s.budget, 100 * s.budget / s.epochs, s.epochs, s.ftLr, s.ftSchedule);
         Recipe def = s.defaultRecipe();
-        for (long[] p : pairs) {
-            String best = bestOt(p);
-            finetune("finetune-" + pairId(p) + "-ot", "oneshot-" + pairId(p) + "-" + best, def, 200 + p[0]);
-            finetune("finetune-" + pairId(p) + "-vanilla", "oneshot-" + pairId(p) + "-vanilla", def, 300 + p[0]);
-            for (long seed : p) finetune("further-seed" + seed, "parent-seed" + seed, def, 400 + seed);
-        }
-        long[] p12 = pairs.get(0);
+        section("4", "finetuning pair (1,2): %s epochs (%.0f %% of the parents' %d), lr %s, %s schedule; fused (best OT and vanilla) vs parents trained further; "
+                + "%d more recipes", s.budget, 100 * s.budget / s.epochs, s.epochs, s.ftLr, s.ftSchedule, s.recipes.size());
+        finetunePair(p12, def);
         String bestParent12 = bestParent(p12);
         for (Recipe r : s.recipes) {
             finetune("recipe-" + r.name() + "-ot", "oneshot-" + pairId(p12) + "-" + bestOt(p12), r, 500);
             finetune("recipe-" + r.name() + "-parent", bestParent12, r, 600);
         }
 
-        // 5. N models
-        section(5, "N = %s models (seeds 1..N): vanilla vs OT vs output ensemble", java.util.Arrays.toString(s.ns));
+        section("6", "heterogeneous compression: parents 1 and 2 (hidden %d, MLP %d, %d heads) into a narrow anchor (hidden %d, MLP %d, %d heads) trained with the same recipe",
+                s.hidden, s.mlp, s.heads, s.narrowHidden, s.narrowMlp, s.narrowHeads);
+        parent(s.narrowSeed, true);
         FusionOptions bestOpts = oneShotVariants().get("ot-soft-acts");
+        Path narrow = parentDirs.get(-1L);
+        List<Path> hetero = List.of(narrow, parentDirs.get(p12[0]), parentDirs.get(p12[1]));
+        Map<String, double[]> hw = new LinkedHashMap<>();
+        hw.put("wide", new double[] {0, 0.5, 0.5});
+        hw.put("uniform", new double[] {1 / 3.0, 1 / 3.0, 1 - 2 / 3.0});
+        for (Map.Entry<String, double[]> w : hw.entrySet()) {
+            FusionOptions h = bestOpts.clone();
+            h.weights = w.getValue();
+            String id = "hetero-ot-" + w.getKey();
+            steps.tryRun(id, "OT fusion into the narrow anchor, averaging weights " + java.util.Arrays.toString(w.getValue()), () -> evalFused(id, h, hetero));
+            finetune("hetero-finetune-" + w.getKey(), id, def, 700);
+        }
+        finetune("narrow-further", "narrow", def, 800);
+
+        if (s.seeds > 2) {
+            section("1", "parents 3..%d", s.seeds);
+            for (long seed = 3; seed <= s.seeds; seed++) parent(seed, false);
+            for (long[] p : pairs.subList(1, pairs.size())) {
+                section("2", "one-shot fusion of pair (%d,%d)", p[0], p[1]);
+                oneShot(p);
+                section("4", "finetuning pair (%d,%d) with the same budget", p[0], p[1]);
+                finetunePair(p, def);
+            }
+        }
+
+        section("5", "N = %s models (seeds 1..N): vanilla vs OT vs output ensemble", java.util.Arrays.toString(s.ns));
         for (int n : s.ns) {
             if (n > s.seeds) continue;
             List<Path> ds = new ArrayList<>();
@@ -225,20 +244,6 @@ public final class VitStudy {
             steps.run("multi-n" + n + "-ot", "OT fusion of " + n + " parents (anchor seed 1)", () -> evalFused("multi-n" + n + "-ot", bestOpts.clone(), ds));
             steps.run("multi-n" + n + "-ensemble", "output ensemble of " + n + " parents", () -> ensemble(ds));
         }
-
-        // 6. heterogeneous compression
-        section(6, "heterogeneous compression: parents 1 and 2 (hidden %d, MLP %d, %d heads) into the narrow anchor (hidden %d, MLP %d, %d heads)", s.hidden,
-                s.mlp, s.heads, s.narrowHidden, s.narrowMlp, s.narrowHeads);
-        Path narrow = parentDirs.get(-1L);
-        List<Path> hetero = List.of(narrow, parentDirs.get(p12[0]), parentDirs.get(p12[1]));
-        for (Map.Entry<String, double[]> w : Map.of("wide", new double[] {0, 0.5, 0.5}, "uniform", new double[] {1 / 3.0, 1 / 3.0, 1 - 2 / 3.0}).entrySet()) {
-            FusionOptions h = bestOpts.clone();
-            h.weights = w.getValue();
-            String id = "hetero-ot-" + w.getKey();
-            steps.tryRun(id, "OT fusion into the narrow anchor, averaging weights " + java.util.Arrays.toString(w.getValue()), () -> evalFused(id, h, hetero));
-            finetune("hetero-finetune-" + w.getKey(), id, def, 700);
-        }
-        finetune("narrow-further", "narrow", def, 800);
 
         double total = (System.nanoTime() - t0) / 1e9;
         log.printf("%nall steps finished (%d run now, %d done earlier, %.0f s); writing results%n", steps.ran(), steps.reused(), total);
@@ -257,7 +262,17 @@ public final class VitStudy {
             String source;
             if (o.parents() != null && Files.isDirectory(o.parents().resolve(name))) {
                 Path given = o.parents().resolve(name);
-                String why = Models.recipeMismatch(given, shape, s.parentOptions(seed), seed);
+                String why = mismatch(given, shape, seed);
+                while (why != null && o.waitParents() && (why.startsWith("unfinished") || why.startsWith("no "))) {
+                    log.printf("  waiting for %s (%s); checking again in 60 s%n", given, why);
+                    try {
+                        Thread.sleep(60_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new OtfuseException(ExitCode.INTERNAL, "interrupted while waiting for " + given, e);
+                    }
+                    why = mismatch(given, shape, seed);
+                }
                 if (why != null) {
                     throw new OtfuseException(ExitCode.USAGE, given + ": not usable as " + name + " (" + why + "); finish or move it, or point --parents elsewhere");
                 }
@@ -280,6 +295,15 @@ public final class VitStudy {
         parentDirs.put(narrow ? -1L : seed, Path.of(r.get("dir").asText()));
     }
 
+    /** {@link Models#recipeMismatch}, tolerant of a folder being replaced by its training run at that moment. */
+    private String mismatch(Path dir, Map<String, Integer> shape, long seed) {
+        try {
+            return Models.recipeMismatch(dir, shape, s.parentOptions(seed), seed);
+        } catch (OtfuseException e) {
+            return "no readable checkpoint yet (" + e.getMessage() + ")";
+        }
+    }
+
     private List<long[]> pairs() {
         List<long[]> p = new ArrayList<>();
         for (long a = 1; a + 1 <= s.seeds; a += 2) p.add(new long[] {a, a + 1});
@@ -289,10 +313,6 @@ public final class VitStudy {
 
     static String pairId(long[] p) {
         return "p" + p[0] + p[1];
-    }
-
-    private static String pairsText(List<long[]> pairs) {
-        return String.join(", ", pairs.stream().map(p -> "(" + p[0] + "," + p[1] + ")").toList());
     }
 
     private List<Path> dirs(long[] seeds) {
@@ -475,8 +495,24 @@ public final class VitStudy {
         });
     }
 
-    private void section(int k, String fmt, Object... args) {
-        log.printf("%n== step %d/6: %s%n", k, String.format(fmt, args));
+    private void oneShot(long[] p) {
+        for (Map.Entry<String, FusionOptions> v : oneShotVariants().entrySet()) {
+            String id = "oneshot-" + pairId(p) + "-" + v.getKey();
+            steps.run(id, describe(v.getKey(), v.getValue()), () -> evalFused(id, v.getValue(), dirs(p)));
+        }
+        String id = "oneshot-" + pairId(p) + "-ensemble";
+        steps.run(id, "output ensemble (averaged logits) of seeds " + p[0] + " and " + p[1], () -> ensemble(dirs(p)));
+    }
+
+    private void finetunePair(long[] p, Recipe def) {
+        String best = bestOt(p);
+        finetune("finetune-" + pairId(p) + "-ot", "oneshot-" + pairId(p) + "-" + best, def, 200 + p[0]);
+        finetune("finetune-" + pairId(p) + "-vanilla", "oneshot-" + pairId(p) + "-vanilla", def, 300 + p[0]);
+        for (long seed : p) finetune("further-seed" + seed, "parent-seed" + seed, def, 400 + seed);
+    }
+
+    private void section(String k, String fmt, Object... args) {
+        log.printf("%n== part %s of 6: %s%n", k, String.format(fmt, args));
     }
 
     static void mkdirs(Path d) {

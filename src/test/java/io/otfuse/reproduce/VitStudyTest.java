@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +54,43 @@ class VitStudyTest {
         return s;
     }
 
+    /** Two parents and one value per ablation: the default suite's check of the pipeline (a fraction of a minute). */
+    @Test
+    void minimalStudyIsSaneAndResumes() throws Exception {
+        Assumptions.assumeTrue(DataCheck.present(ImageData.FASHION_MNIST), "Fashion-MNIST not installed");
+        VitStudy.Settings s = tiny();
+        s.seeds = 2;
+        s.recipes = List.of();
+        s.lambdas = new double[] {0.05};
+        s.sampleCounts = new int[] {30};
+        s.residuals = List.of("mean");
+        s.qkModes = List.of("shared");
+        s.tokenFilters = List.of("all");
+        s.ns = new int[] {2};
+        Path out = tmp.resolve("minimal");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream log = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        VitStudy.Options opts = new VitStudy.Options(out, null, s, new ModelActivationSource(), false, log);
+        JsonNode st = VitStudy.run(opts).path("steps");
+        assertFalse(buf.toString(StandardCharsets.UTF_8).contains("[failed]"), buf.toString(StandardCharsets.UTF_8));
+        double p1 = st.path("parent-seed1").path("accuracy").asDouble();
+        assertEquals(p1, st.path("sanity-self-vanilla").path("accuracy").asDouble(), 1e-12, "vanilla fusion of a model with itself is the model");
+        assertEquals(p1, st.path("sanity-self-ot").path("accuracy").asDouble(), 1e-12, "OT fusion of a model with itself is the model");
+        double la = st.path("parent-seed1").path("loss").asDouble(), lb = st.path("parent-seed2").path("loss").asDouble();
+        assertTrue(st.path("oneshot-p12-ensemble").path("loss").asDouble() <= (la + lb) / 2 + 1e-6, "ensemble loss at most the parents' mean (convexity)");
+        for (String id : List.of("oneshot-p12-ot-soft-acts", "ablate-lambda-acts-0.05", "finetune-p12-ot", "further-seed2", "multi-n2-ot", "hetero-finetune-wide",
+                "narrow-further")) {
+            double a = st.path(id).path("accuracy").asDouble(-1);
+            assertTrue(a >= 0 && a <= 1, id + " has an accuracy: " + st.path(id));
+        }
+        assertTrue(Files.readString(out.resolve("RESULTS.md")).contains("| pair (1,2) | mean |"));
+        buf.reset();
+        VitStudy.run(opts);
+        assertFalse(buf.toString(StandardCharsets.UTF_8).contains("[running]"), "a rerun recomputes nothing");
+    }
+
+    /** Every part of the study with four parents (a few minutes on a loaded 2-core machine). */
+    @Tag("slow")
     @Test
     void tinyStudyRunsResumesAndIsSane() throws Exception {
         Assumptions.assumeTrue(DataCheck.present(ImageData.FASHION_MNIST), "Fashion-MNIST not installed");
