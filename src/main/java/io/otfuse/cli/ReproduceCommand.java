@@ -33,7 +33,7 @@ public class ReproduceCommand implements Callable<Integer> {
     boolean waitParents;
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: $OTFUSE_THREADS if set, else 1)")
     Integer threads;
-    @Option(names = "--budget", paramLabel = "EPOCHS", description = "Finetuning budget in epochs, may be fractional (default: 10 %% of the parents' epochs: vit 1.5, bert 0.5; quick 0.3 / 0.1)")
+    @Option(names = "--budget", paramLabel = "EPOCHS", description = "Finetuning budget in epochs, may be fractional (default: 10 %% of the parents' epochs: vit 1.5, bert 0.5; --quick: 0.3 for both)")
     Double budget;
     @Option(names = "--ft-lr", description = "Finetuning peak learning rate (default: vit 5e-4, bert 5e-4)")
     Double ftLr;

@@ -64,12 +64,13 @@ public final class BertStudy {
             s.heads = 2;
             s.mlp = 64;
             s.vocab = 1000;
-            s.epochs = 1;
-            s.parentEpochs = 1;
-            s.limit = 3000;
+            s.epochs = 3;
+            s.parentEpochs = 3;
+            s.lr = 2e-3;
+            s.limit = 8000;
             s.evalLimit = 300;
-            s.budget = 0.1;
-            s.evalEvery = 0.05;
+            s.budget = 0.3;
+            s.evalEvery = 0.1;
             s.samples = 50;
             return s;
         }
