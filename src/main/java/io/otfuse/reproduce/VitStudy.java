@@ -75,7 +75,8 @@ public final class VitStudy {
         public static Settings full() {
             Settings s = new Settings();
             s.recipes = List.of(new Recipe("b0.5-lr5e-4-cos", 0.5, 5e-4, "cosine"), new Recipe("b1.5-lr1e-3-cos", 1.5, 1e-3, "cosine"),
-                    new Recipe("b1.5-lr2e-4-const", 1.5, 2e-4, "constant"), new Recipe("b3-lr5e-4-cos", 3.0, 5e-4, "cosine"));
+                    new Recipe("b1.5-lr2e-4-const", 1.5, 2e-4, "constant"), new Recipe("b3-lr5e-4-cos", 3.0, 5e-4, "cosine"),
+                    new Recipe("b6-lr5e-4-cos", 6.0, 5e-4, "cosine"));
             return s;
         }
 
