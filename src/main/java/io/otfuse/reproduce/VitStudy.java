@@ -216,12 +216,15 @@ public final class VitStudy {
         Map<String, double[]> hw = new LinkedHashMap<>();
         hw.put("wide", new double[] {0, 0.5, 0.5});
         hw.put("uniform", new double[] {1 / 3.0, 1 / 3.0, 1 - 2 / 3.0});
-        for (Map.Entry<String, double[]> w : hw.entrySet()) {
-            FusionOptions h = bestOpts.clone();
-            h.weights = w.getValue();
-            String id = "hetero-ot-" + w.getKey();
-            steps.tryRun(id, "OT fusion into the narrow anchor, averaging weights " + java.util.Arrays.toString(w.getValue()), () -> evalFused(id, h, hetero));
-            finetune("hetero-finetune-" + w.getKey(), id, def, 700);
+        for (String solver : List.of("", "-emd")) {
+            for (Map.Entry<String, double[]> w : hw.entrySet()) {
+                FusionOptions h = (solver.isEmpty() ? bestOpts : oneShotVariants().get("ot-hard-acts")).clone();
+                h.weights = w.getValue();
+                String id = "hetero-ot-" + w.getKey() + solver;
+                steps.tryRun(id, "OT fusion (" + (solver.isEmpty() ? "Sinkhorn \u03bb " + h.reg : "EMD") + ", activations) into the narrow anchor, averaging weights "
+                        + java.util.Arrays.toString(w.getValue()), () -> evalFused(id, h, hetero));
+                finetune("hetero-finetune-" + w.getKey() + solver, id, def, 700);
+            }
         }
         finetune("narrow-further", "narrow", def, 800);
 
