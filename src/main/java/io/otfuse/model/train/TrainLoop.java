@@ -138,7 +138,8 @@ public final class TrainLoop {
                         pb.setExtraMessage(String.format("loss %.4f lr %.2e %.0f %s/s", lossSum / lossN, lr, units / el, task.unit()));
                         pb.stepBy(batch.length);
                     }
-                    if (evalEvery > 0 && s + 1 < stepsThisEpoch && ((long) epoch * perEpoch + s + 1) % evalEvery == 0) {
+                    // not within half an interval of the epoch's own evaluation
+                    if (evalEvery > 0 && 2 * (stepsThisEpoch - s - 1) >= evalEvery && ((long) epoch * perEpoch + s + 1) % evalEvery == 0) {
                         ObjectNode h = history.addObject();
                         h.put("epoch", ((long) epoch * perEpoch + s + 1) / (double) perEpoch);
                         h.put("step", opt.stepCount());
