@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
                 FinetuneCommand.class,
                 FuseCommand.class,
                 DemoCommand.class,
+                ReproduceCommand.class,
                 PermuteCommand.class,
                 DoctorCommand.class,
                 CommandLine.HelpCommand.class

@@ -78,8 +78,10 @@ public final class TrainLoop {
     public ObjectNode run(ObjectNode resumed) {
         AdamW opt = new AdamW(task.params(), 0.9f, 0.999f, 1e-8f);
         long perEpoch = stepsPerEpoch(task.examples(), o.batch);
-        long total = perEpoch * o.epochs;
-        Schedule sched = new Schedule(o.lr, o.warmupSteps(total), total);
+        long total = o.totalSteps(perEpoch);
+        int epochs = o.epochCount();
+        Schedule sched = new Schedule(o.lr, o.warmupSteps(total), total, o.schedule);
+        long evalEvery = o.evalEvery > 0 ? Math.max(1, Math.round(o.evalEvery * perEpoch)) : 0;
         int startEpoch = 0;
         ArrayNode history;
         double seconds = 0;
@@ -95,18 +97,19 @@ public final class TrainLoop {
         }
         task.params().requireGradients(true);
         NDManager root = task.params().manager();
-        for (int epoch = startEpoch; epoch < o.epochs; epoch++) {
+        for (int epoch = startEpoch; epoch < epochs; epoch++) {
+            long stepsThisEpoch = Math.min(perEpoch, total - (long) epoch * perEpoch);
             int[] perm = permutation(task.examples(), o.seed, epoch);
             Random aug = new Random(o.seed * 1_000_003L + epoch * 7919L + 17);
             long t0 = System.nanoTime();
             double lossSum = 0;
             long lossN = 0, units = 0;
             int skippedInEpoch = 0;
-            ProgressBar pb = progress ? new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch + 1, o.epochs))
-                    .setInitialMax(task.examples()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).setMaxRenderedLength(120)
+            ProgressBar pb = progress ? new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch + 1, epochs))
+                    .setInitialMax(Math.min(task.examples(), stepsThisEpoch * o.batch)).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).setMaxRenderedLength(120)
                     .showSpeed().setUnit(" ex", 1).build() : null;
             try {
-                for (int s = 0; s < perEpoch; s++) {
+                for (int s = 0; s < stepsThisEpoch; s++) {
                     int from = s * o.batch, to = Math.min(task.examples(), from + o.batch);
                     int[] batch = java.util.Arrays.copyOfRange(perm, from, to);
                     float lr = sched.at(opt.stepCount());
@@ -135,6 +138,15 @@ public final class TrainLoop {
                         pb.setExtraMessage(String.format("loss %.4f lr %.2e %.0f %s/s", lossSum / lossN, lr, units / el, task.unit()));
                         pb.stepBy(batch.length);
                     }
+                    // not within half an interval of the epoch's own evaluation
+                    if (evalEvery > 0 && 2 * (stepsThisEpoch - s - 1) >= evalEvery && ((long) epoch * perEpoch + s + 1) % evalEvery == 0) {
+                        ObjectNode h = history.addObject();
+                        h.put("epoch", ((long) epoch * perEpoch + s + 1) / (double) perEpoch);
+                        h.put("step", opt.stepCount());
+                        h.put("partial", true);
+                        h.put("train_loss", lossSum / Math.max(1, lossN));
+                        for (Map.Entry<String, Double> e : task.evaluate().entrySet()) h.put(e.getKey(), e.getValue());
+                    }
                 }
             } finally {
                 if (pb != null) pb.close();
@@ -145,7 +157,9 @@ public final class TrainLoop {
             Map<String, Double> ev = task.evaluate();
             double evalSec = (System.nanoTime() - e0) / 1e9;
             ObjectNode h = history.addObject();
-            h.put("epoch", epoch + 1);
+            boolean partialEpoch = stepsThisEpoch < perEpoch;
+            if (partialEpoch) h.put("epoch", ((long) epoch * perEpoch + stepsThisEpoch) / (double) perEpoch);
+            else h.put("epoch", epoch + 1);
             h.put("step", opt.stepCount());
             h.put("train_loss", lossSum / lossN);
             h.put("skipped_steps", skippedInEpoch);
@@ -155,7 +169,7 @@ public final class TrainLoop {
             h.put("throughput", units / trainSec);
             // the engine's actual intra-op thread count: same-seed byte identity is promised for a fixed count
             h.put("engine_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
-            StringBuilder line = new StringBuilder(String.format("epoch %d/%d  train loss %.4f", epoch + 1, o.epochs, lossSum / lossN));
+            StringBuilder line = new StringBuilder(String.format("epoch %d/%d  train loss %.4f", epoch + 1, epochs, lossSum / lossN));
             for (Map.Entry<String, Double> e : ev.entrySet()) line.append(String.format("  %s %.4f", e.getKey(), e.getValue()));
             line.append(String.format("  %.1f s  %.0f %s/s", trainSec, units / trainSec, task.unit()));
             log.println(line);
@@ -170,7 +184,7 @@ public final class TrainLoop {
             files.put(STATE, (state.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8));
             files.put(OPTIMIZER, optimizerBytes(opt));
             task.save(out, files);
-            if (epoch + 1 == o.epochs || epoch + 1 == o.stopAfter) return state;
+            if (epoch + 1 == epochs || epoch + 1 == o.stopAfter) return state;
         }
         return resumed;
     }

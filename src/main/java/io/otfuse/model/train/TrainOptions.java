@@ -20,6 +20,12 @@ public final class TrainOptions {
     public boolean flip = false;
     public double dropout = 0.0;
     public double maskProb = 0.15;
+    /** Training length in epochs when fractional (e.g. 1.5); 0 = {@link #epochs}. The last epoch stops early. */
+    public double budget = 0;
+    /** Learning-rate schedule after warm-up: cosine (to 0), linear (to 0) or constant. */
+    public String schedule = "cosine";
+    /** Extra test evaluations inside an epoch, every this fraction of an epoch (0 = only at the end of each epoch). */
+    public double evalEvery = 0;
     /** Not recorded: stop after this many epochs (simulated interruption); 0 = run all. */
     public int stopAfter = 0;
 
@@ -38,6 +44,10 @@ public final class TrainOptions {
         o.put("flip", flip);
         o.put("dropout", dropout);
         o.put("mask_prob", maskProb);
+        // written only when set, so states of plain runs keep their fields
+        if (budget > 0) o.put("budget", budget);
+        if (!schedule.equals("cosine")) o.put("schedule", schedule);
+        if (evalEvery > 0) o.put("eval_every", evalEvery);
         return o;
     }
 
@@ -57,7 +67,20 @@ public final class TrainOptions {
         t.flip = o.path("flip").asBoolean(t.flip);
         t.dropout = o.path("dropout").asDouble(t.dropout);
         t.maskProb = o.path("mask_prob").asDouble(t.maskProb);
+        t.budget = o.path("budget").asDouble(t.budget);
+        t.schedule = o.path("schedule").asText(t.schedule);
+        t.evalEvery = o.path("eval_every").asDouble(t.evalEvery);
         return t;
+    }
+
+    /** Epochs the loop runs: {@link #epochs}, or the budget rounded up. */
+    public int epochCount() {
+        return budget > 0 ? (int) Math.ceil(budget - 1e-9) : epochs;
+    }
+
+    /** Optimizer steps of the whole run for {@code perEpoch} steps per epoch. */
+    public long totalSteps(long perEpoch) {
+        return budget > 0 ? Math.max(1, Math.round(budget * perEpoch)) : perEpoch * epochs;
     }
 
     public long warmupSteps(long total) {
