@@ -25,38 +25,7 @@ public final class BertModel implements AutoCloseable {
     private final float eps;
     private float hiddenDropout;
     private float attentionDropout;
-    private final Names[] layerNames;
-
-    static final class Names {
-        final String layer, query, key, value, self, attnDense, attnLn, attnOut, attention, interDense, inter, outDense, outLn, out;
-        final String wq, bq, wk, bk, wv, bv, wo, bo, ln1w, ln1b, w1, b1, w2, b2, ln2w, ln2b;
-
-        Names(int i) {
-            String p = "bert.encoder.layer." + i;
-            layer = p;
-            query = p + ".attention.self.query";
-            key = p + ".attention.self.key";
-            value = p + ".attention.self.value";
-            self = p + ".attention.self";
-            attnDense = p + ".attention.output.dense";
-            attnLn = p + ".attention.output.LayerNorm";
-            attnOut = p + ".attention.output";
-            attention = p + ".attention";
-            interDense = p + ".intermediate.dense";
-            inter = p + ".intermediate";
-            outDense = p + ".output.dense";
-            outLn = p + ".output.LayerNorm";
-            out = p + ".output";
-            wq = query + ".weight"; bq = query + ".bias";
-            wk = key + ".weight"; bk = key + ".bias";
-            wv = value + ".weight"; bv = value + ".bias";
-            wo = attnDense + ".weight"; bo = attnDense + ".bias";
-            ln1w = attnLn + ".weight"; ln1b = attnLn + ".bias";
-            w1 = interDense + ".weight"; b1 = interDense + ".bias";
-            w2 = outDense + ".weight"; b2 = outDense + ".bias";
-            ln2w = outLn + ".weight"; ln2b = outLn + ".bias";
-        }
-    }
+    private final LayerNames[] layerNames;
 
     public BertModel(Params params) {
         if (!(params.config() instanceof BertConfig c)) throw new IllegalArgumentException("not a BERT config");
@@ -65,8 +34,8 @@ public final class BertModel implements AutoCloseable {
         this.eps = (float) c.layerNormEps;
         this.hiddenDropout = (float) c.hiddenDropoutProb;
         this.attentionDropout = (float) c.attentionProbsDropoutProb;
-        layerNames = new Names[c.numHiddenLayers];
-        for (int i = 0; i < layerNames.length; i++) layerNames[i] = new Names(i);
+        layerNames = new LayerNames[c.numHiddenLayers];
+        for (int i = 0; i < layerNames.length; i++) layerNames[i] = LayerNames.bert(i);
     }
 
     public static BertModel load(Checkpoint ckpt, NDManager manager) {
@@ -131,12 +100,12 @@ public final class BertModel implements AutoCloseable {
             // HF: (1 - mask) * finfo(float32).min, broadcast over heads and queries
             mask = attentionMask.toType(DataType.FLOAT32, false).neg().add(1f).mul(-Float.MAX_VALUE).reshape(b, 1, 1, len);
         }
-        for (Names n : layerNames) x = layer(n, x, mask, t, training, m);
+        for (LayerNames n : layerNames) x = layer(n, x, mask, t, training, m);
         if (t != null) t.record("bert.encoder", x);
         return x;
     }
 
-    private NDArray layer(Names n, NDArray x, NDArray mask, Taps t, boolean training, NDManager m) {
+    private NDArray layer(LayerNames n, NDArray x, NDArray mask, Taps t, boolean training, NDManager m) {
         int d = config.hiddenSize;
         NDArray wqkv = Ops.cat0(m, params.get(n.wq), params.get(n.wk), params.get(n.wv));
         NDArray bqkv = Ops.cat0(m, params.get(n.bq), params.get(n.bk), params.get(n.bv));
@@ -149,7 +118,7 @@ public final class BertModel implements AutoCloseable {
         a = Ops.dropout(a, hiddenDropout, training);
         a = Ops.layerNorm(a.add(x), params.get(n.ln1w), params.get(n.ln1b), eps);
         if (t != null) {
-            t.record(n.attnLn, a);
+            t.record(n.ln1, a);
             t.record(n.attnOut, a);
             t.record(n.attention, a);
         }
@@ -162,7 +131,7 @@ public final class BertModel implements AutoCloseable {
         o = Ops.dropout(o, hiddenDropout, training);
         NDArray y = Ops.layerNorm(o.add(a), params.get(n.ln2w), params.get(n.ln2b), eps);
         if (t != null) {
-            t.record(n.outLn, y);
+            t.record(n.ln2, y);
             t.record(n.out, y);
             t.record(n.layer, y);
         }

@@ -24,39 +24,7 @@ public final class VitModel implements AutoCloseable {
     private final float eps;
     private float hiddenDropout;
     private float attentionDropout;
-    private final Names[] layerNames;
-
-    /** HF module names of one encoder layer, built once. */
-    static final class Names {
-        final String layer, lnBefore, query, key, value, selfAttn, attnDense, attnOut, attention, lnAfter, interDense, inter, outDense, out;
-        final String wq, bq, wk, bk, wv, bv, wo, bo, ln1w, ln1b, ln2w, ln2b, w1, b1, w2, b2;
-
-        Names(int i) {
-            String p = "vit.encoder.layer." + i;
-            layer = p;
-            lnBefore = p + ".layernorm_before";
-            query = p + ".attention.attention.query";
-            key = p + ".attention.attention.key";
-            value = p + ".attention.attention.value";
-            selfAttn = p + ".attention.attention";
-            attnDense = p + ".attention.output.dense";
-            attnOut = p + ".attention.output";
-            attention = p + ".attention";
-            lnAfter = p + ".layernorm_after";
-            interDense = p + ".intermediate.dense";
-            inter = p + ".intermediate";
-            outDense = p + ".output.dense";
-            out = p + ".output";
-            wq = query + ".weight"; bq = query + ".bias";
-            wk = key + ".weight"; bk = key + ".bias";
-            wv = value + ".weight"; bv = value + ".bias";
-            wo = attnDense + ".weight"; bo = attnDense + ".bias";
-            ln1w = lnBefore + ".weight"; ln1b = lnBefore + ".bias";
-            ln2w = lnAfter + ".weight"; ln2b = lnAfter + ".bias";
-            w1 = interDense + ".weight"; b1 = interDense + ".bias";
-            w2 = outDense + ".weight"; b2 = outDense + ".bias";
-        }
-    }
+    private final LayerNames[] layerNames;
 
     public VitModel(Params params) {
         if (!(params.config() instanceof VitConfig c)) throw new IllegalArgumentException("not a ViT config");
@@ -65,8 +33,8 @@ public final class VitModel implements AutoCloseable {
         this.eps = (float) c.layerNormEps;
         this.hiddenDropout = (float) c.hiddenDropoutProb;
         this.attentionDropout = (float) c.attentionProbsDropoutProb;
-        layerNames = new Names[c.numHiddenLayers];
-        for (int i = 0; i < layerNames.length; i++) layerNames[i] = new Names(i);
+        layerNames = new LayerNames[c.numHiddenLayers];
+        for (int i = 0; i < layerNames.length; i++) layerNames[i] = LayerNames.vit(i);
     }
 
     /** Loads a ViT checkpoint folder (already opened and validated). */
@@ -122,7 +90,7 @@ public final class VitModel implements AutoCloseable {
         x = NDArrays.concat(new NDList(cls, x), 1).add(params.get("vit.embeddings.position_embeddings"));
         x = Ops.dropout(x, hiddenDropout, training);
         if (t != null) t.record("vit.embeddings", x);
-        for (Names n : layerNames) x = layer(n, x, t, training, m);
+        for (LayerNames n : layerNames) x = layer(n, x, t, training, m);
         if (t != null) t.record("vit.encoder", x);
         x = Ops.layerNorm(x, params.get("vit.layernorm.weight"), params.get("vit.layernorm.bias"), eps);
         if (t != null) t.record("vit.layernorm", x);
@@ -132,16 +100,16 @@ public final class VitModel implements AutoCloseable {
         return logits;
     }
 
-    private NDArray layer(Names n, NDArray x, Taps t, boolean training, NDManager m) {
+    private NDArray layer(LayerNames n, NDArray x, Taps t, boolean training, NDManager m) {
         int d = config.hiddenSize;
         NDArray h = Ops.layerNorm(x, params.get(n.ln1w), params.get(n.ln1b), eps);
-        if (t != null) t.record(n.lnBefore, h);
+        if (t != null) t.record(n.ln1, h);
         NDArray wqkv = Ops.cat0(m, params.get(n.wq), params.get(n.wk), params.get(n.wv));
         NDArray bqkv = Ops.cat0(m, params.get(n.bq), params.get(n.bk), params.get(n.bv));
         NDArray qkv = Ops.linear(h, wqkv, bqkv);
         if (t != null) recordQkv(t, qkv, d, n.query, n.key, n.value);
         NDArray ctx = Ops.attention(qkv, config.numAttentionHeads, null, attentionDropout, training);
-        if (t != null) t.record(n.selfAttn, ctx);
+        if (t != null) t.record(n.self, ctx);
         NDArray a = Ops.linear(ctx, params.get(n.wo), params.get(n.bo));
         if (t != null) t.record(n.attnDense, a);
         a = Ops.dropout(a, hiddenDropout, training);
@@ -151,7 +119,7 @@ public final class VitModel implements AutoCloseable {
         }
         NDArray r = a.add(x);
         NDArray h2 = Ops.layerNorm(r, params.get(n.ln2w), params.get(n.ln2b), eps);
-        if (t != null) t.record(n.lnAfter, h2);
+        if (t != null) t.record(n.ln2, h2);
         NDArray f = Ops.linear(h2, params.get(n.w1), params.get(n.b1));
         if (t != null) t.record(n.interDense, f);
         f = Ops.gelu(f);
