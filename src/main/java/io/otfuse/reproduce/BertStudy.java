@@ -122,28 +122,7 @@ public final class BertStudy {
     private static final List<String> VARIANTS = List.of("vanilla", "ot-hard-weights", "ot-soft-weights", "ot-hard-acts", "ot-soft-acts", "official-acts");
 
     private Map<String, FusionOptions> variants() {
-        Map<String, FusionOptions> v = new LinkedHashMap<>();
-        v.put("vanilla", null);
-        FusionOptions hw = FusionOptions.preset("default");
-        v.put("ot-hard-weights", hw);
-        FusionOptions sw = hw.clone();
-        sw.solver = "sinkhorn";
-        sw.reg = s.regWeights;
-        v.put("ot-soft-weights", sw);
-        FusionOptions ha = hw.clone();
-        ha.align = "activations";
-        ha.data = s.data;
-        ha.samples = s.samples;
-        v.put("ot-hard-acts", ha);
-        FusionOptions sa = ha.clone();
-        sa.solver = "sinkhorn";
-        sa.reg = s.regActs;
-        v.put("ot-soft-acts", sa);
-        FusionOptions off = FusionOptions.preset("official");
-        off.data = s.data;
-        off.samples = s.samples;
-        v.put("official-acts", off);
-        return v;
+        return VitStudy.oneShotVariants(s.data, s.samples, s.regWeights, s.regActs);
     }
 
     private ObjectNode run() {

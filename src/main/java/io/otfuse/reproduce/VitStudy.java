@@ -329,26 +329,34 @@ public final class VitStudy {
 
     /** The one-shot variants (null options = vanilla averaging). */
     Map<String, FusionOptions> oneShotVariants() {
+        return oneShotVariants(s.data, s.samples, s.regWeights, s.regActs);
+    }
+
+    /**
+     * The one-shot variants of both studies, in report order: vanilla (null options), OT hard / soft from weights and
+     * from activations with the default preset, and the official preset from activations.
+     */
+    static Map<String, FusionOptions> oneShotVariants(String data, int samples, double regWeights, double regActs) {
         Map<String, FusionOptions> v = new LinkedHashMap<>();
         v.put("vanilla", null);
         FusionOptions hw = FusionOptions.preset("default");
         v.put("ot-hard-weights", hw);
         FusionOptions sw = hw.clone();
         sw.solver = "sinkhorn";
-        sw.reg = s.regWeights;
+        sw.reg = regWeights;
         v.put("ot-soft-weights", sw);
         FusionOptions ha = hw.clone();
         ha.align = "activations";
-        ha.data = s.data;
-        ha.samples = s.samples;
+        ha.data = data;
+        ha.samples = samples;
         v.put("ot-hard-acts", ha);
         FusionOptions sa = ha.clone();
         sa.solver = "sinkhorn";
-        sa.reg = s.regActs;
+        sa.reg = regActs;
         v.put("ot-soft-acts", sa);
         FusionOptions off = FusionOptions.preset("official");
-        off.data = s.data;
-        off.samples = s.samples;
+        off.data = data;
+        off.samples = samples;
         v.put("official-acts", off);
         return v;
     }
