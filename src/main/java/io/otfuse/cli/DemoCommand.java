@@ -32,8 +32,7 @@ public class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String env = System.getenv("OTFUSE_THREADS");
-        ModelCommands.threads(threads != null ? threads : env != null && !env.isBlank() ? null : Integer.valueOf(1));
+        ModelCommands.threadsDefaultOne(threads);
         ModelCommands.positive("--epochs", epochs);
         ModelCommands.positive("--finetune-epochs", finetuneEpochs);
         Demo.Recipe r = Demo.Recipe.standard();

@@ -17,6 +17,15 @@ final class ModelCommands {
         if (System.getProperty("ai.djl.offline") == null) System.setProperty("ai.djl.offline", "true");
     }
 
+    /**
+     * Thread count of the long-running commands (demo, reproduce): the flag, else {@code $OTFUSE_THREADS} (already
+     * passed to the JVM by the launcher), else one thread.
+     */
+    static void threadsDefaultOne(Integer flag) {
+        String env = System.getenv("OTFUSE_THREADS");
+        threads(flag != null ? flag : env != null && !env.isBlank() ? null : Integer.valueOf(1));
+    }
+
     static void positive(String flag, double v) {
         if (!(v > 0)) throw new OtfuseException(ExitCode.USAGE, flag + " must be positive, got " + v);
     }

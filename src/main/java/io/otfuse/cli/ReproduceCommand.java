@@ -46,8 +46,7 @@ public class ReproduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String env = System.getenv("OTFUSE_THREADS");
-        ModelCommands.threads(threads != null ? threads : env != null && !env.isBlank() ? null : Integer.valueOf(1));
+        ModelCommands.threadsDefaultOne(threads);
         if (budget != null) ModelCommands.positive("--budget", budget);
         if (ftLr != null) ModelCommands.positive("--ft-lr", ftLr);
         if (ftSchedule != null && !ftSchedule.matches("cosine|linear|constant")) {
