@@ -8,8 +8,6 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import io.otfuse.io.BertConfig;
 import io.otfuse.io.Checkpoint;
-import io.otfuse.io.CheckpointWriter;
-import io.otfuse.io.DType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -106,30 +104,14 @@ public final class BertModel implements AutoCloseable {
     }
 
     private NDArray layer(LayerNames n, NDArray x, NDArray mask, Taps t, boolean training, NDManager m) {
-        int d = config.hiddenSize;
-        NDArray wqkv = Ops.cat0(m, params.get(n.wq), params.get(n.wk), params.get(n.wv));
-        NDArray bqkv = Ops.cat0(m, params.get(n.bq), params.get(n.bk), params.get(n.bv));
-        NDArray qkv = Ops.linear(x, wqkv, bqkv);
-        if (t != null) VitModel.recordQkv(t, qkv, d, n.query, n.key, n.value);
-        NDArray ctx = Ops.attention(qkv, config.numAttentionHeads, mask, attentionDropout, training);
-        if (t != null) t.record(n.self, ctx);
-        NDArray a = Ops.linear(ctx, params.get(n.wo), params.get(n.bo));
-        if (t != null) t.record(n.attnDense, a);
-        a = Ops.dropout(a, hiddenDropout, training);
+        NDArray a = Ops.selfAttention(params, n, x, mask, config.numAttentionHeads, attentionDropout, hiddenDropout, training, t, m);
         a = Ops.layerNorm(a.add(x), params.get(n.ln1w), params.get(n.ln1b), eps);
         if (t != null) {
             t.record(n.ln1, a);
             t.record(n.attnOut, a);
             t.record(n.attention, a);
         }
-        NDArray f = Ops.linear(a, params.get(n.w1), params.get(n.b1));
-        if (t != null) t.record(n.interDense, f);
-        f = Ops.gelu(f);
-        if (t != null) t.record(n.inter, f);
-        NDArray o = Ops.linear(f, params.get(n.w2), params.get(n.b2));
-        if (t != null) t.record(n.outDense, o);
-        o = Ops.dropout(o, hiddenDropout, training);
-        NDArray y = Ops.layerNorm(o.add(a), params.get(n.ln2w), params.get(n.ln2b), eps);
+        NDArray y = Ops.layerNorm(Ops.mlp(params, n, a, hiddenDropout, training, t).add(a), params.get(n.ln2w), params.get(n.ln2b), eps);
         if (t != null) {
             t.record(n.ln2, y);
             t.record(n.out, y);
@@ -163,10 +145,7 @@ public final class BertModel implements AutoCloseable {
 
     /** Writes a checkpoint folder; the tied decoder weight is not stored (HF convention). */
     public Path save(Path dir, boolean force, List<Path> companions, Map<String, byte[]> files) {
-        CheckpointWriter w = new CheckpointWriter(dir, force).config(config).tensors(params.entries(DType.F32));
-        for (Path c : companions) w.companion(c);
-        for (Map.Entry<String, byte[]> e : files.entrySet()) w.file(e.getKey(), e.getValue());
-        return w.write();
+        return params.save(dir, force, companions, files);
     }
 
     @Override

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -50,6 +51,42 @@ final class Ops {
     /** Concatenates Q, K, V weights (or biases) along dim 0, owned by {@code m}. */
     static NDArray cat0(NDManager m, NDArray a, NDArray b, NDArray c) {
         return own(NDArrays.concat(new NDList(a, b, c), 0), m);
+    }
+
+    /**
+     * The self-attention sublayer of an encoder layer, up to its output dropout: fused QKV projection, heads, output
+     * dense. Taps: query, key, value, the self-attention module (context) and the output dense.
+     */
+    static NDArray selfAttention(Params p, LayerNames n, NDArray x, NDArray mask, int heads, float attnDropout, float hiddenDropout,
+                                 boolean training, Taps t, NDManager m) {
+        NDArray wqkv = cat0(m, p.get(n.wq), p.get(n.wk), p.get(n.wv));
+        NDArray bqkv = cat0(m, p.get(n.bq), p.get(n.bk), p.get(n.bv));
+        NDArray qkv = linear(x, wqkv, bqkv);
+        if (t != null) {
+            long d = x.getShape().get(x.getShape().dimension() - 1);
+            if (t.wants(n.query)) t.record(n.query, qkv.get(new NDIndex("..., 0:" + d)));
+            if (t.wants(n.key)) t.record(n.key, qkv.get(new NDIndex("..., " + d + ":" + 2 * d)));
+            if (t.wants(n.value)) t.record(n.value, qkv.get(new NDIndex("..., " + 2 * d + ":")));
+        }
+        NDArray ctx = attention(qkv, heads, mask, attnDropout, training);
+        if (t != null) t.record(n.self, ctx);
+        NDArray a = linear(ctx, p.get(n.wo), p.get(n.bo));
+        if (t != null) t.record(n.attnDense, a);
+        return dropout(a, hiddenDropout, training);
+    }
+
+    /**
+     * The MLP sublayer, up to its output dropout: dense, exact GELU, dense. Taps: intermediate.dense (pre-GELU),
+     * intermediate (post-GELU), output.dense.
+     */
+    static NDArray mlp(Params p, LayerNames n, NDArray x, float hiddenDropout, boolean training, Taps t) {
+        NDArray f = linear(x, p.get(n.w1), p.get(n.b1));
+        if (t != null) t.record(n.interDense, f);
+        f = gelu(f);
+        if (t != null) t.record(n.inter, f);
+        NDArray o = linear(f, p.get(n.w2), p.get(n.b2));
+        if (t != null) t.record(n.outDense, o);
+        return dropout(o, hiddenDropout, training);
     }
 
     /**

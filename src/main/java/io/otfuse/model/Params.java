@@ -144,6 +144,17 @@ public final class Params implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Writes a checkpoint folder: config.json, model.safetensors (float32), the given companion files copied (such as
+     * preprocessor_config.json) and extra files by name.
+     */
+    public java.nio.file.Path save(java.nio.file.Path dir, boolean force, List<java.nio.file.Path> companions, Map<String, byte[]> files) {
+        io.otfuse.io.CheckpointWriter w = new io.otfuse.io.CheckpointWriter(dir, force).config(config).tensors(entries(DType.F32));
+        for (java.nio.file.Path c : companions) w.companion(c);
+        for (Map.Entry<String, byte[]> e : files.entrySet()) w.file(e.getKey(), e.getValue());
+        return w.write();
+    }
+
     /** Tensor entries for {@link io.otfuse.io.CheckpointWriter}, stored as {@code dtype}. */
     public List<TensorEntry> entries(DType dtype) {
         List<TensorEntry> out = new ArrayList<>();

@@ -6,8 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import io.otfuse.io.Checkpoint;
-import io.otfuse.io.CheckpointWriter;
-import io.otfuse.io.DType;
 import io.otfuse.io.VitConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -101,18 +99,9 @@ public final class VitModel implements AutoCloseable {
     }
 
     private NDArray layer(LayerNames n, NDArray x, Taps t, boolean training, NDManager m) {
-        int d = config.hiddenSize;
         NDArray h = Ops.layerNorm(x, params.get(n.ln1w), params.get(n.ln1b), eps);
         if (t != null) t.record(n.ln1, h);
-        NDArray wqkv = Ops.cat0(m, params.get(n.wq), params.get(n.wk), params.get(n.wv));
-        NDArray bqkv = Ops.cat0(m, params.get(n.bq), params.get(n.bk), params.get(n.bv));
-        NDArray qkv = Ops.linear(h, wqkv, bqkv);
-        if (t != null) recordQkv(t, qkv, d, n.query, n.key, n.value);
-        NDArray ctx = Ops.attention(qkv, config.numAttentionHeads, null, attentionDropout, training);
-        if (t != null) t.record(n.self, ctx);
-        NDArray a = Ops.linear(ctx, params.get(n.wo), params.get(n.bo));
-        if (t != null) t.record(n.attnDense, a);
-        a = Ops.dropout(a, hiddenDropout, training);
+        NDArray a = Ops.selfAttention(params, n, h, null, config.numAttentionHeads, attentionDropout, hiddenDropout, training, t, m);
         if (t != null) {
             t.record(n.attnOut, a);
             t.record(n.attention, a);
@@ -120,25 +109,12 @@ public final class VitModel implements AutoCloseable {
         NDArray r = a.add(x);
         NDArray h2 = Ops.layerNorm(r, params.get(n.ln2w), params.get(n.ln2b), eps);
         if (t != null) t.record(n.ln2, h2);
-        NDArray f = Ops.linear(h2, params.get(n.w1), params.get(n.b1));
-        if (t != null) t.record(n.interDense, f);
-        f = Ops.gelu(f);
-        if (t != null) t.record(n.inter, f);
-        NDArray o = Ops.linear(f, params.get(n.w2), params.get(n.b2));
-        if (t != null) t.record(n.outDense, o);
-        o = Ops.dropout(o, hiddenDropout, training);
-        NDArray y = o.add(r);
+        NDArray y = Ops.mlp(params, n, h2, hiddenDropout, training, t).add(r);
         if (t != null) {
             t.record(n.out, y);
             t.record(n.layer, y);
         }
         return y;
-    }
-
-    static void recordQkv(Taps t, NDArray qkv, int d, String q, String k, String v) {
-        if (t.wants(q)) t.record(q, qkv.get(new NDIndex("..., 0:" + d)));
-        if (t.wants(k)) t.record(k, qkv.get(new NDIndex("..., " + d + ":" + 2 * d)));
-        if (t.wants(v)) t.record(v, qkv.get(new NDIndex("..., " + 2 * d + ":")));
     }
 
     private static NDArray own(NDArray a, NDManager m) {
@@ -152,10 +128,7 @@ public final class VitModel implements AutoCloseable {
 
     /** Writes a checkpoint folder (config.json, model.safetensors, companions such as preprocessor_config.json). */
     public Path save(Path dir, boolean force, List<Path> companions, Map<String, byte[]> files) {
-        CheckpointWriter w = new CheckpointWriter(dir, force).config(config).tensors(params.entries(DType.F32));
-        for (Path c : companions) w.companion(c);
-        for (Map.Entry<String, byte[]> e : files.entrySet()) w.file(e.getKey(), e.getValue());
-        return w.write();
+        return params.save(dir, force, companions, files);
     }
 
     @Override
