@@ -88,14 +88,7 @@ public final class GroundMetric {
             float[] g = Dense.product(a.x, false, b.x, true, n, d, m);
             boolean squared = metric.equals("sq-euclidean");
             Transport.parallel(n, (lo, hi) -> {
-                for (int i = lo; i < hi; i++) {
-                    double ni = na[i];
-                    int base = i * m;
-                    for (int j = 0; j < m; j++) {
-                        double sq = Math.max(0, ni + nb[j] - 2.0 * g[base + j]);
-                        out[base + j] = squared ? sq : Math.sqrt(sq);
-                    }
-                }
+                for (int i = lo; i < hi; i++) RowKernels.distanceRow(g, na[i], nb, out, i * m, m, squared);
             });
             return out;
         }

@@ -3,7 +3,10 @@ package io.otfuse.fusion;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Large float GEMMs through the PyTorch engine's BLAS (MKL on x86) via DJL, used by {@link Dense#gemm} above a
@@ -49,27 +52,59 @@ public final class NativeGemm {
 
     /** {@code C[M x N] += A[M x K] * B[K x N]}, row-major. */
     static void gemm(float[] a, float[] b, float[] c, int mRows, int k, int n) {
-        long t0 = Profile.start();
-        float[] r;
-        try (NDManager m = engine.newBaseManager()) {
-            NDArray x = m.create(a, new Shape(mRows, k));
-            NDArray y = m.create(b, new Shape(k, n));
-            r = x.matMul(y).toFloatArray();
-        }
+        float[] r = product(a, false, b, false, mRows, k, n);
         for (int i = 0; i < r.length; i++) c[i] += r[i];
-        Profile.add("gemm.native", t0);
     }
 
-    /** {@code op(A) * op(B)} as a new array; transposed operands are read in place by the BLAS (see {@link Dense#product}). */
-    static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
-        long t0 = Profile.start();
+    /**
+     * {@code op(A) * op(B)} as a new array; transposed operands are read in place by the BLAS (see {@link Dense#product}).
+     * The operands are copied into two direct buffers that are kept between calls (the engine reads them without a
+     * further copy); calls are serialised, as one product already uses every core.
+     */
+    static synchronized float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
+        long t0 = TRACE ? System.nanoTime() : Profile.start();
         try (NDManager m = engine.newBaseManager()) {
-            NDArray x = ta ? m.create(a, new Shape(k, rows)).transpose() : m.create(a, new Shape(rows, k));
-            NDArray y = tb ? m.create(b, new Shape(cols, k)).transpose() : m.create(b, new Shape(k, cols));
-            return x.matMul(y).toFloatArray();
+            bufA = fill(bufA, a);
+            bufB = fill(bufB, b);
+            NDArray x = m.create(view(bufA, a.length), ta ? new Shape(k, rows) : new Shape(rows, k), DataType.FLOAT32);
+            NDArray y = m.create(view(bufB, b.length), tb ? new Shape(cols, k) : new Shape(k, cols), DataType.FLOAT32);
+            if (ta) x = x.transpose();
+            if (tb) y = y.transpose();
+            float[] out = new float[rows * cols];
+            long t1 = System.nanoTime();
+            NDArray z = x.matMul(y);
+            long t2 = System.nanoTime();
+            z.toByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer().get(out);
+            if (TRACE) System.err.printf("gemm %d x %d x %d ta=%b tb=%b in %.1f mm %.1f out %.1f ms%n", rows, k, cols, ta, tb, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (System.nanoTime() - t2) / 1e6);
+            return out;
         } finally {
             Profile.add("gemm.native", t0);
         }
+    }
+
+    private static final boolean TRACE = Boolean.getBoolean("otfuse.gemm.trace");
+    private static ByteBuffer bufA, bufB;
+
+    /** A direct native-order buffer holding {@code x} at its start: {@code buf} itself when it is large enough. */
+    private static ByteBuffer fill(ByteBuffer buf, float[] x) {
+        long bytes = 4L * x.length;
+        if (buf == null || buf.capacity() < bytes) buf = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+        buf.clear();
+        buf.asFloatBuffer().put(x);
+        return buf;
+    }
+
+    /** The first {@code floats} values of {@code buf}, as a buffer of exactly that size. */
+    private static ByteBuffer view(ByteBuffer buf, int floats) {
+        ByteBuffer v = buf.duplicate().order(ByteOrder.nativeOrder());
+        v.clear().limit(4 * floats);
+        return v.slice().order(ByteOrder.nativeOrder());
+    }
+
+    /** Drops the operand buffers (end of a fusion run), so their native memory can be returned. */
+    public static synchronized void release() {
+        bufA = null;
+        bufB = null;
     }
 
     /** Name of the kernel in use, for benchmark output. */

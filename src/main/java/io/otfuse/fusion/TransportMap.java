@@ -304,16 +304,11 @@ public final class TransportMap {
             blocks(nb, b -> {
                 double[] pc = new double[m];
                 double hb = 0;
+                double[] sh = new double[2];
                 for (int i = b * BLOCK, i1 = Math.min(n, (b + 1) * BLOCK); i < i1; i++) {
-                    int base = i * m;
-                    double s = 0;
-                    for (int j = 0; j < m; j++) {
-                        double x = plan[base + j];
-                        s += x;
-                        pc[j] += x;
-                        if (x > 0) hb -= x * Math.log(x);
-                    }
-                    rs[i] = s;
+                    RowKernels.planRowStats(plan, i * m, m, pc, sh);
+                    rs[i] = sh[0];
+                    hb += sh[1];
                 }
                 partCols[b] = pc;
                 partH[b] = hb;

@@ -1,0 +1,81 @@
+package io.otfuse.fusion;
+
+/**
+ * Per-row passes over large plans and cost matrices: SIMD ({@link RowVectorKernels}, {@code jdk.incubator.vector})
+ * when the module is enabled on x86-64, plain loops otherwise ({@code -Dotfuse.fusion.vector=false} forces those).
+ * Both give the same results up to rounding: they feed reports (entropy) and costs, never the order of a sum that
+ * another thread count could change.
+ */
+final class RowKernels {
+    private RowKernels() {}
+
+    static final boolean VECTOR = detect();
+
+    private static boolean detect() {
+        if (!Boolean.parseBoolean(System.getProperty("otfuse.fusion.vector", "true"))) return false;
+        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) return false;
+        String arch = System.getProperty("os.arch", "");
+        if (!arch.equals("amd64") && !arch.equals("x86_64")) return false;
+        try {
+            return RowVectorKernels.usable();
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    /**
+     * Row {@code base .. base + m} of a plan: adds its entries to {@code colAcc}; returns {@code {row sum, -sum p log p}}
+     * in {@code out}.
+     */
+    static void planRowStats(double[] plan, int base, int m, double[] colAcc, double[] out) {
+        if (VECTOR) {
+            RowVectorKernels.planRowStats(plan, base, m, colAcc, out);
+            return;
+        }
+        double s = 0, h = 0;
+        for (int j = 0; j < m; j++) {
+            double x = plan[base + j];
+            s += x;
+            colAcc[j] += x;
+            if (x > 0) h -= x * Math.log(x);
+        }
+        out[0] = s;
+        out[1] = h;
+    }
+
+    /**
+     * One row of Euclidean distances from a Gram row: {@code out[base + j] = sqrt(max(0, ni + nb[j] - 2 g[base + j]))}
+     * (without the root when {@code squared}). Returns the row's largest value (NaN if any is NaN).
+     */
+    static double distanceRow(float[] g, double ni, double[] nb, double[] out, int base, int m, boolean squared) {
+        if (VECTOR) return RowVectorKernels.distanceRow(g, ni, nb, out, base, m, squared);
+        double mx = 0;
+        for (int j = 0; j < m; j++) {
+            double sq = Math.max(0, ni + nb[j] - 2.0 * g[base + j]);
+            double d = squared ? sq : Math.sqrt(sq);
+            out[base + j] = d;
+            mx = d > mx || d != d ? d : mx;
+            if (d != d) return Double.NaN;
+        }
+        return mx;
+    }
+
+    /** {@code out[j] = sum_i x[i] * mat[i * m + j]} (a row vector times an {@code n x m} matrix), on all threads by column blocks. */
+    static float[] rowTimesMatrix(float[] x, float[] mat, int n, int m) {
+        float[] out = new float[m];
+        int block = 1024;
+        int blocks = (m + block - 1) / block;
+        java.util.function.IntConsumer f = b -> {
+            int j0 = b * block, j1 = Math.min(m, j0 + block);
+            for (int i = 0; i < n; i++) {
+                float xi = x[i];
+                if (xi == 0) continue;
+                int base = i * m;
+                for (int j = j0; j < j1; j++) out[j] += xi * mat[base + j];
+            }
+        };
+        if (blocks > 1 && (long) n * m >= 1 << 20) java.util.stream.IntStream.range(0, blocks).parallel().forEach(f);
+        else for (int b = 0; b < blocks; b++) f.accept(b);
+        return out;
+    }
+}

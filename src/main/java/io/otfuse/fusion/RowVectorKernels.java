@@ -1,0 +1,62 @@
+package io.otfuse.fusion;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** SIMD forms of {@link RowKernels}; loaded only when {@code jdk.incubator.vector} is enabled. */
+final class RowVectorKernels {
+    private RowVectorKernels() {}
+
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 2));
+
+    static boolean usable() {
+        return D.length() >= 2 && F.length() == D.length();
+    }
+
+    static void planRowStats(double[] plan, int base, int m, double[] colAcc, double[] out) {
+        DoubleVector s = DoubleVector.zero(D), h = s;
+        int ub = D.loopBound(m), j = 0;
+        for (; j < ub; j += D.length()) {
+            DoubleVector x = DoubleVector.fromArray(D, plan, base + j);
+            s = s.add(x);
+            x.add(DoubleVector.fromArray(D, colAcc, j)).intoArray(colAcc, j);
+            VectorMask<Double> pos = x.compare(VectorOperators.GT, 0.0);
+            h = h.sub(x.mul(x.lanewise(VectorOperators.LOG)), pos);
+        }
+        double ss = s.reduceLanes(VectorOperators.ADD), hh = h.reduceLanes(VectorOperators.ADD);
+        for (; j < m; j++) {
+            double x = plan[base + j];
+            ss += x;
+            colAcc[j] += x;
+            if (x > 0) hh -= x * Math.log(x);
+        }
+        out[0] = ss;
+        out[1] = hh;
+    }
+
+    static double distanceRow(float[] g, double ni, double[] nb, double[] out, int base, int m, boolean squared) {
+        DoubleVector vni = DoubleVector.broadcast(D, ni), mx = DoubleVector.zero(D);
+        int ub = D.loopBound(m), j = 0;
+        boolean nan = false;
+        for (; j < ub; j += D.length()) {
+            DoubleVector gv = (DoubleVector) FloatVector.fromArray(F, g, base + j).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector sq = vni.add(DoubleVector.fromArray(D, nb, j)).sub(gv.mul(2.0)).max(0.0);
+            DoubleVector d = squared ? sq : sq.lanewise(VectorOperators.SQRT);
+            d.intoArray(out, base + j);
+            mx = mx.max(d);
+        }
+        double r = mx.reduceLanes(VectorOperators.MAX);
+        for (; j < m; j++) {
+            double sq = Math.max(0, ni + nb[j] - 2.0 * g[base + j]);
+            double d = squared ? sq : Math.sqrt(sq);
+            out[base + j] = d;
+            if (d != d) nan = true;
+            r = Math.max(r, d);
+        }
+        return nan ? Double.NaN : r;
+    }
+}
