@@ -15,8 +15,14 @@ final class Dense {
      * place; the Java kernel transposes them first.
      */
     static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
-        if (NativeGemm.usable((long) rows * k * cols)) return NativeGemm.product(a, ta, b, tb, rows, k, cols);
-        float[] c = new float[rows * cols];
+        return product(a, ta, b, tb, rows, k, cols, null);
+    }
+
+    /** {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries (else a new array). */
+    static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
+        if (NativeGemm.usable((long) rows * k * cols)) return NativeGemm.product(a, ta, b, tb, rows, k, cols, out);
+        float[] c = out != null && out.length == rows * cols ? out : new float[rows * cols];
+        java.util.Arrays.fill(c, 0f);
         gemmJava(ta ? transpose(a, k, rows) : a, tb ? transpose(b, cols, k) : b, c, rows, k, cols);
         return c;
     }

@@ -270,8 +270,13 @@ public final class Executor {
         // weight normalisation only applies when aligning by weights (see cost())
         double[] cost = headCosts.remove(pass + ":" + sp.id() + ":" + k); // computed for the head matching of its layer
         if (cost == null) cost = cost(sp, k);
-        return solveWith(sp, k, rep, cost);
+        TransportMap map = solveWith(sp, k, rep, cost);
+        if (cost.length >= 1 << 20) spareCost = new java.lang.ref.SoftReference<>(cost); // unused after its solve: the next space of that size writes into it
+        return map;
     }
+
+    /** A large cost matrix no longer in use, reused by the next {@link #cost} of the same size (saves a large allocation per space). */
+    private java.lang.ref.SoftReference<double[]> spareCost;
 
     private final Map<String, int[]> headMatches = new HashMap<>();
     /** Cost matrices of head-partitioned spaces computed for their layer's head matching, waiting for their solve. */
@@ -302,7 +307,9 @@ public final class Executor {
         if (f == null) f = weightFeatures(sp, k, o.align.equals("activations") ? "none" : o.weightNorm);
         Profile.add("cost.features", t0);
         t0 = Profile.start();
-        double[] d = GroundMetric.distance(f[0], f[1], o.metric);
+        double[] reuse = spareCost == null ? null : spareCost.get();
+        spareCost = null;
+        double[] d = GroundMetric.distance(f[0], f[1], o.metric, reuse);
         Profile.add("cost.distance", t0);
         t0 = Profile.start();
         int bad = finiteCosts(d);
@@ -369,7 +376,7 @@ public final class Executor {
             rep.put("cost_before", before);
         }
         TransportMap map = r.map();
-        rep.put("cost_after", map.dot(cost));
+        rep.put("cost_after", Double.isNaN(r.objective()) ? map.dot(cost) : r.objective());
         rep.put("iterations", r.iterations());
         if (r.warning() != null) rep.put("warning", r.warning());
         return map;

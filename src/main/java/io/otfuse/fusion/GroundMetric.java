@@ -77,19 +77,29 @@ public final class GroundMetric {
 
     /** Distances between the rows of X (model k) and Y (anchor), {@code n x m} row-major. */
     public static double[] distance(Features a, Features b, String metric) {
+        return distance(a, b, metric, null);
+    }
+
+    /** The Gram matrix of the last large distance, kept for the next one of the same size. */
+    private static final java.util.concurrent.atomic.AtomicReference<java.lang.ref.SoftReference<float[]>> GRAM = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** {@link #distance}, written into {@code reuse} when it has exactly {@code n * m} entries (every entry is overwritten). */
+    static double[] distance(Features a, Features b, String metric, double[] reuse) {
         if (a.dim != b.dim) throw new IllegalArgumentException("features have " + a.dim + " and " + b.dim + " values");
         int n = a.rows, m = b.rows, d = a.dim;
         double[] na = new double[n], nb = new double[m];
         for (int i = 0; i < n; i++) for (int c = 0; c < d; c++) na[i] += (double) a.x[i * d + c] * a.x[i * d + c];
         for (int j = 0; j < m; j++) for (int c = 0; c < d; c++) nb[j] += (double) b.x[j * d + c] * b.x[j * d + c];
-        double[] out = new double[n * m];
+        double[] out = reuse != null && reuse.length == n * m ? reuse : new double[n * m];
         if (!metric.equals("cosine") && (long) n * m * d > 20_000_000L) {
             // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0)
-            float[] g = Dense.product(a.x, false, b.x, true, n, d, m);
+            java.lang.ref.SoftReference<float[]> ref = GRAM.getAndSet(null);
+            float[] g = Dense.product(a.x, false, b.x, true, n, d, m, ref == null ? null : ref.get());
             boolean squared = metric.equals("sq-euclidean");
             Transport.parallel(n, (lo, hi) -> {
                 for (int i = lo; i < hi; i++) RowKernels.distanceRow(g, na[i], nb, out, i * m, m, squared);
             });
+            if ((long) n * m >= 1 << 20) GRAM.set(new java.lang.ref.SoftReference<>(g));
             return out;
         }
         Transport.parallel(n, (lo, hi) -> {

@@ -61,7 +61,12 @@ public final class NativeGemm {
      * The operands are copied into two direct buffers that are kept between calls (the engine reads them without a
      * further copy); calls are serialised, as one product already uses every core.
      */
-    static synchronized float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
+    static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
+        return product(a, ta, b, tb, rows, k, cols, null);
+    }
+
+    /** {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries. */
+    static synchronized float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
         long t0 = TRACE ? System.nanoTime() : Profile.start();
         try (NDManager m = engine.newBaseManager()) {
             bufA = fill(bufA, a);
@@ -70,7 +75,7 @@ public final class NativeGemm {
             NDArray y = m.create(view(bufB, b.length), tb ? new Shape(cols, k) : new Shape(k, cols), DataType.FLOAT32);
             if (ta) x = x.transpose();
             if (tb) y = y.transpose();
-            float[] out = new float[rows * cols];
+            if (out == null || out.length != rows * cols) out = new float[rows * cols];
             long t1 = System.nanoTime();
             NDArray z = x.matMul(y);
             long t2 = System.nanoTime();

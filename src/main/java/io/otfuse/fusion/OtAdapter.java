@@ -44,8 +44,8 @@ public final class OtAdapter {
     static TransportSolver.Result of(OtResult r) {
         if (r.isSparse()) {
             return new TransportSolver.Result(null, new TransportSolver.Sparse(r.sparseRows(), r.sparseCols(), r.sparseMass()), r.n(), r.m(),
-                    r.iterations(), r.converged(), r.warning());
+                    r.iterations(), r.converged(), r.warning(), r.objective());
         }
-        return new TransportSolver.Result(r.plan(), r.n(), r.m(), r.iterations(), r.converged(), r.warning());
+        return new TransportSolver.Result(r.plan(), null, r.n(), r.m(), r.iterations(), r.converged(), r.warning(), r.objective());
     }
 }

@@ -9,9 +9,10 @@ public interface TransportSolver {
      * A plan (row-major {@code n x m}, total mass = sum of a) and what the solver reports about it. Exact solvers may
      * return the plan sparsely instead ({@code plan == null}, {@code sparse} its non-zero entries).
      */
-    record Result(double[] plan, Sparse sparse, int n, int m, long iterations, boolean converged, String warning) {
+    record Result(double[] plan, Sparse sparse, int n, int m, long iterations, boolean converged, String warning, double objective) {
+        /** {@code objective}: {@code <P, C>} as the solver computed it, NaN when it did not. */
         public Result(double[] plan, int n, int m, long iterations, boolean converged, String warning) {
-            this(plan, null, n, m, iterations, converged, warning);
+            this(plan, null, n, m, iterations, converged, warning, Double.NaN);
         }
 
         /** The dense plan (materialised from the sparse form on each call when the solver returned it sparsely). */

@@ -76,6 +76,26 @@ final class Kernels {
         return (long) n * m < (1 << 20) ? 1 : threads;
     }
 
+    /** Gibbs kernels of large problems are kept for the next solve of the same size (fusion solves dozens in a row). */
+    private static final java.util.concurrent.atomic.AtomicReference<java.lang.ref.SoftReference<double[][]>> KERNEL_POOL =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private static final long POOL_MIN = 1L << 20;
+
+    /** Rows for a Gibbs kernel of {@code n x m}: a pooled set when one of that size is free (every entry is overwritten by {@link #gibbs}). */
+    static double[][] kernelRows(int n, int m) {
+        if ((long) n * m >= POOL_MIN) {
+            java.lang.ref.SoftReference<double[][]> ref = KERNEL_POOL.getAndSet(null);
+            double[][] k = ref == null ? null : ref.get();
+            if (k != null && k.length == n && k[0] != null && k[0].length == m) return k;
+        }
+        return rows(n, m);
+    }
+
+    /** Hands a kernel from {@link #kernelRows} back once its solve is done. */
+    static void releaseKernel(double[][] k, int n, int m) {
+        if ((long) n * m >= POOL_MIN && k.length == n && k[0] != null) KERNEL_POOL.set(new java.lang.ref.SoftReference<>(k));
+    }
+
     static double[][] rows(int n, int m) {
         double[][] k = new double[n][];
         for (int i = 0; i < n; i++) {
@@ -89,7 +109,7 @@ final class Kernels {
      * also sets {@code ktu = K^T u} (skipped when {@code u == null}).
      */
     static double[][] gibbs(double[] c, int n, int m, double reg, double[] u, double[] ktu, double[][] partial, int threads) {
-        double[][] k = rows(n, m);
+        double[][] k = kernelRows(n, m);
         // multiplying by -1/reg instead of dividing by -reg (POT) changes K by at most |C/reg| ulp
         double inr = -1.0 / reg;
         int nb = Par.blocks(n);
@@ -280,7 +300,6 @@ final class Kernels {
                     double[] ro = new double[2];
                     for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                         VectorKernels.planRow(u[i], k[i], v, c, i * m, plan, m, ro, t);
-                        k[i] = null;
                         so += ro[1];
                         se += Math.abs(ro[0] - a[i]);
                     }
@@ -300,7 +319,6 @@ final class Kernels {
                         rs += pij;
                         ro += pij * c[base + j];
                     }
-                    k[i] = null;
                     so += ro;
                     se += Math.abs(rs - a[i]);
                 }

@@ -100,6 +100,7 @@ public final class SinkhornKnopp implements OtSolver {
         }
         double[] or = new double[2];
         double[] plan = Kernels.materialisePlan(k, p.cost().data(), n, m, u, v, a, threads, or);
+        Kernels.releaseKernel(k, n, m);
         return OtResult.builder(NAME, n, m).dense(plan).objective(or[0]).iterations(it).marginalError(or[1] + colErr)
                 .stopError(err).converged(converged).warning(warning).timeNanos(System.nanoTime() - t0).build();
     }
