@@ -212,6 +212,8 @@ public final class AssignmentSolver implements OtSolver {
         }
         // --- augmenting row reduction, two passes
         long guard = 16L * dim + 1000;
+        int[] two = new int[2];
+        double[] twoVal = new double[2];
         for (int loop = 0; loop < 2 && numFree > 0; loop++) {
             int k = 0;
             int prevNumFree = numFree;
@@ -219,25 +221,11 @@ public final class AssignmentSolver implements OtSolver {
             long steps = 0;
             while (k < prevNumFree) {
                 int i = free[k++];
-                int base = rowBase[i];
-                double umin = c[base] - v[0];
-                int j1 = 0;
-                int j2 = -1;
-                double usub = Double.POSITIVE_INFINITY;
-                for (int j = 1; j < dim; j++) {
-                    double h = c[base + j] - v[j];
-                    if (h < usub) {
-                        if (h >= umin) {
-                            usub = h;
-                            j2 = j;
-                        } else {
-                            usub = umin;
-                            j2 = j1;
-                            umin = h;
-                            j1 = j;
-                        }
-                    }
-                }
+                twoSmallest(c, rowBase[i], v, dim, two, twoVal);
+                double umin = twoVal[0];
+                double usub = twoVal[1];
+                int j1 = two[0];
+                int j2 = two[1];
                 int i0 = y[j1];
                 boolean strict = umin < usub;
                 if (strict) {
@@ -258,84 +246,117 @@ public final class AssignmentSolver implements OtSolver {
                 }
             }
         }
-        // --- augmentation
+        // --- augmentation: one shortest augmenting path per remaining free row
         double[] d = new double[dim];
         int[] pred = new int[dim];
         int[] col = new int[dim];
         for (int f = 0; f < numFree; f++) {
-            int freeRow = free[f];
-            int fb = rowBase[freeRow];
-            for (int j = 0; j < dim; j++) {
-                d[j] = c[fb + j] - v[j];
-                pred[j] = freeRow;
-                col[j] = j;
+            augment(c, rowBase, dim, x, y, v, free[f], d, pred, col);
+        }
+    }
+
+    /**
+     * The two smallest reduced costs {@code c[base + j] - v[j]} of one row: the first index of the minimum in
+     * {@code idx[0]}, the first other index of the smallest remaining value in {@code idx[1]}, their values in {@code val}.
+     */
+    private static void twoSmallest(double[] c, int base, double[] v, int dim, int[] idx, double[] val) {
+        double umin = c[base] - v[0];
+        int j1 = 0;
+        int j2 = -1;
+        double usub = Double.POSITIVE_INFINITY;
+        for (int j = 1; j < dim; j++) {
+            double h = c[base + j] - v[j];
+            if (h < usub) {
+                if (h >= umin) {
+                    usub = h;
+                    j2 = j;
+                } else {
+                    usub = umin;
+                    j2 = j1;
+                    umin = h;
+                    j1 = j;
+                }
             }
-            int low = 0;
-            int up = 0;
-            int last = 0;
-            int endOfPath = -1;
-            double min = 0;
-            boolean found = false;
-            do {
-                if (up == low) {
-                    last = low - 1;
-                    min = d[col[up++]];
-                    for (int kk = up; kk < dim; kk++) {
-                        int j = col[kk];
-                        double h = d[j];
-                        if (h <= min) {
-                            if (h < min) {
-                                up = low;
-                                min = h;
+        }
+        idx[0] = j1;
+        idx[1] = j2;
+        val[0] = umin;
+        val[1] = usub;
+    }
+
+    /** Dijkstra-like shortest augmenting path from {@code freeRow}, then augmentation along it (updates x, y, v). */
+    private static void augment(double[] c, int[] rowBase, int dim, int[] x, int[] y, double[] v, int freeRow, double[] d, int[] pred, int[] col) {
+        int fb = rowBase[freeRow];
+        for (int j = 0; j < dim; j++) {
+            d[j] = c[fb + j] - v[j];
+            pred[j] = freeRow;
+            col[j] = j;
+        }
+        int low = 0;
+        int up = 0;
+        int last = 0;
+        int endOfPath = -1;
+        double min = 0;
+        boolean found = false;
+        do {
+            if (up == low) {
+                last = low - 1;
+                min = d[col[up++]];
+                for (int kk = up; kk < dim; kk++) {
+                    int j = col[kk];
+                    double h = d[j];
+                    if (h <= min) {
+                        if (h < min) {
+                            up = low;
+                            min = h;
+                        }
+                        col[kk] = col[up];
+                        col[up++] = j;
+                    }
+                }
+                for (int kk = low; kk < up; kk++) {
+                    if (y[col[kk]] < 0) {
+                        endOfPath = col[kk];
+                        found = true;
+                        break;
+                    }
+                }
+            }
+            if (!found) {
+                int j1 = col[low++];
+                int i = y[j1];
+                int base = rowBase[i];
+                double h = c[base + j1] - v[j1] - min;
+                for (int kk = up; kk < dim; kk++) {
+                    int j = col[kk];
+                    double v2 = c[base + j] - v[j] - h;
+                    if (v2 < d[j]) {
+                        pred[j] = i;
+                        if (v2 == min) {
+                            if (y[j] < 0) {
+                                endOfPath = j;
+                                found = true;
+                                break;
                             }
                             col[kk] = col[up];
                             col[up++] = j;
                         }
-                    }
-                    for (int kk = low; kk < up; kk++) {
-                        if (y[col[kk]] < 0) {
-                            endOfPath = col[kk];
-                            found = true;
-                            break;
-                        }
+                        d[j] = v2;
                     }
                 }
-                if (!found) {
-                    int j1 = col[low++];
-                    int i = y[j1];
-                    int base = rowBase[i];
-                    double h = c[base + j1] - v[j1] - min;
-                    for (int kk = up; kk < dim; kk++) {
-                        int j = col[kk];
-                        double v2 = c[base + j] - v[j] - h;
-                        if (v2 < d[j]) {
-                            pred[j] = i;
-                            if (v2 == min) {
-                                if (y[j] < 0) {
-                                    endOfPath = j;
-                                    found = true;
-                                    break;
-                                }
-                                col[kk] = col[up];
-                                col[up++] = j;
-                            }
-                            d[j] = v2;
-                        }
-                    }
-                }
-            } while (!found);
-            for (int kk = 0; kk <= last; kk++) {
-                int j1 = col[kk];
-                v[j1] += d[j1] - min;
             }
-            int i;
-            do {
-                i = pred[endOfPath];
-                y[endOfPath] = i;
-                int j1 = endOfPath;
-                endOfPath = x[i];
-                x[i] = j1;
-            } while (i != freeRow);
+        } while (!found);
+        for (int kk = 0; kk <= last; kk++) {
+            int j1 = col[kk];
+            v[j1] += d[j1] - min;
         }
+        int i;
+        do {
+            i = pred[endOfPath];
+            y[endOfPath] = i;
+            int j1 = endOfPath;
+            endOfPath = x[i];
+            x[i] = j1;
+        } while (i != freeRow);
     }
 }
