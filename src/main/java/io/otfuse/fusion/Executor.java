@@ -87,8 +87,19 @@ public final class Executor {
         for (int i = 0; i < plan.spaces().size(); i++) {
             spaceIndex.put(plan.spaces().get(i).id(), i);
             maps.add(null);
+            joinInputs.addAll(plan.spaces().get(i).joinInputs());
+        }
+        for (Plan.Tensor t : plan.tensors()) {
+            for (int a = 0; a < t.spaces().size(); a++) {
+                if (t.spaces().get(a) != null) normsOf.computeIfAbsent(t.spaces().get(a), x -> java.util.EnumSet.noneOf(TransportMap.Norm.class)).add(norm(t.dirs().get(a)));
+            }
         }
     }
+
+    /** Spaces whose maps a join reads entry by entry. */
+    private final java.util.Set<String> joinInputs = new java.util.HashSet<>();
+    /** The normalised forms each space's map is moved with. */
+    private final Map<String, java.util.Set<TransportMap.Norm>> normsOf = new HashMap<>();
 
     /** Builds the plan for the anchor's spec and checks the models can be fused. */
     public static Plan planFor(List<Checkpoint> models, FusionOptions o) {
@@ -221,6 +232,9 @@ public final class Executor {
             rep.put("entropy", ms[k].entropy());
             rep.put("marginal_error", ms[k].marginalError());
             sidecar.put(sp.id() + "\u0000" + k, new MapSidecar.Map(sp.id(), k, ms[k].n(), ms[k].m(), ms[k].blockMeans(MapSidecar.MAX_SIDE)));
+            if (o.refine == 0 && !joinInputs.contains(sp.id()) && (long) ms[k].n() * ms[k].m() >= 1 << 20) {
+                ms[k].keepOnly(normsOf.getOrDefault(sp.id(), java.util.Set.of())); // only the moves read it from here on
+            }
             Profile.add("space.stats", ts);
             rep.put("time_ms", (System.nanoTime() - t0) / 1e6);
             reportSpaces.add(rep);

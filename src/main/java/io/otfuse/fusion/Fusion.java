@@ -56,6 +56,7 @@ public final class Fusion {
         } finally {
             for (Checkpoint c : models) c.close();
             if (spill != null) spill.close();
+            NativeGemm.release();
         }
     }
 

@@ -83,6 +83,8 @@ public final class NativeGemm {
             if (TRACE) System.err.printf("gemm %d x %d x %d ta=%b tb=%b in %.1f mm %.1f out %.1f ms%n", rows, k, cols, ta, tb, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (System.nanoTime() - t2) / 1e6);
             return out;
         } finally {
+            bufA = keepSmall(bufA); // after the engine's arrays are closed
+            bufB = keepSmall(bufB);
             Profile.add("gemm.native", t0);
         }
     }
@@ -106,8 +108,31 @@ public final class NativeGemm {
         return v.slice().order(ByteOrder.nativeOrder());
     }
 
+    /** Operand buffers up to this size are kept for the next product; larger ones are freed at once (peak RSS). */
+    private static final long KEEP_BYTES = 48L << 20;
+
+    private static ByteBuffer keepSmall(ByteBuffer buf) {
+        if (buf == null || buf.capacity() <= KEEP_BYTES) return buf;
+        free(buf);
+        return null;
+    }
+
+    /** Returns a direct buffer's native memory now instead of when the collector finds it (no-op where unsupported). */
+    private static void free(ByteBuffer buf) {
+        try {
+            Class<?> u = Class.forName("sun.misc.Unsafe");
+            java.lang.reflect.Field f = u.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            u.getMethod("invokeCleaner", ByteBuffer.class).invoke(f.get(null), buf);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // left to the collector
+        }
+    }
+
     /** Drops the operand buffers (end of a fusion run), so their native memory can be returned. */
     public static synchronized void release() {
+        if (bufA != null) free(bufA);
+        if (bufB != null) free(bufB);
         bufA = null;
         bufB = null;
     }

@@ -107,8 +107,23 @@ public final class TransportMap {
         return rowStart != null;
     }
 
+    /**
+     * Builds the given normalised forms and the statistics, then releases a dense plan (its largest array): for large maps
+     * that nothing reads entry by entry any more. Later {@link #plan()} calls or other normalised forms then fail.
+     */
+    public synchronized void keepOnly(java.util.Set<Norm> norms) {
+        if (rowStart != null) return;
+        stats();
+        for (Norm nm : norms) normalised(nm);
+        released = true;
+        plan = null;
+    }
+
+    private boolean released;
+
     /** The dense row-major plan (built on the first call for a sparse map). */
     public synchronized double[] plan() {
+        if (released) throw new IllegalStateException("the dense plan of this " + n + "x" + m + " map was released after its normalised forms were built");
         if (plan == null) {
             double[] d = new double[n * m];
             for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) d[i * m + cols[e]] = mass[e];
@@ -189,6 +204,7 @@ public final class TransportMap {
     }
 
     private Matrix build(Norm norm) {
+        if (released) throw new IllegalStateException("normalised form " + norm + " was not kept when the dense plan of this " + n + "x" + m + " map was released");
         if (norm != Norm.ROWS) stats();
         double[] invRow = new double[n];
         if (norm == Norm.ROW_STOCHASTIC) for (int i = 0; i < n; i++) invRow[i] = rowSums[i] > 0 ? 1 / rowSums[i] : 0;
