@@ -18,18 +18,40 @@ import java.util.Set;
  * taps are parameters rather than modules (ViT cls token, position embeddings) uses its weights, as the
  * reference does.
  */
-public final class Activations {
-    private final List<Map<String, List<float[][]>>> byModel;
+public final class Activations implements AutoCloseable {
+    /** One module's kept activations of one model: {@code rows x width} (samples x kept tokens), in the heap or spilled. */
+    private record Tap(String key, int rows, int width, float[] data) {}
+
+    private final List<Map<String, Tap>> byModel;
     private final FusionOptions o;
     private final ModelConfig anchorCfg;
+    /** Where the activations live when all models' would take more than a quarter of the heap (null: in the heap). */
+    private FusedSpill spill;
 
-    private Activations(List<Map<String, List<float[][]>>> byModel, FusionOptions o, ModelConfig anchorCfg) {
+    private Activations(List<Map<String, Tap>> byModel, FusionOptions o, ModelConfig anchorCfg) {
         this.byModel = byModel;
         this.o = o;
         this.anchorCfg = anchorCfg;
     }
 
-    static Activations collect(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source) {
+    @Override
+    public void close() {
+        if (spill != null) spill.close();
+        spill = null;
+    }
+
+    /** The rows of a tap (read back from the scratch file when spilled). */
+    private float[] data(Tap t) {
+        return t.data() != null ? t.data() : spill.floats(t.key());
+    }
+
+    /**
+     * Runs every model on the samples and keeps the filtered tokens of each tap. When the activations of all models
+     * would take more than a quarter of the heap ({@code -Dotfuse.spill=auto}; {@code always} / {@code never} force it),
+     * they go to a scratch file at {@code scratch} (a temporary file when null) as each model finishes, and are read
+     * back one space at a time.
+     */
+    static Activations collect(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source, java.nio.file.Path scratch) {
         if (source == null) {
             throw new OtfuseException(ExitCode.USAGE, "--align activations (and --residual weighted-*) need a source of model activations");
         }
@@ -44,32 +66,81 @@ public final class Activations {
             if (o.lastLayerCls && sp.lastLayerCls() && sp.layer() == anchorCfg.numHiddenLayers - 1) clsOnly.addAll(sp.taps());
         }
         Activations a = new Activations(new ArrayList<>(), o, anchorCfg);
-        for (Checkpoint c : models) {
-            Map<String, List<float[][]>> raw = source.collect(c.dir(), List.copyOf(modules), new ActivationSource.Samples(data, o.samples, o.seed));
-            // keep only the filtered tokens, so unused tokens are not held while the other models run
-            Map<String, List<float[][]>> kept = new java.util.HashMap<>();
-            for (Map.Entry<String, List<float[][]>> e : raw.entrySet()) {
-                List<float[][]> samples = new ArrayList<>();
-                for (float[][] smp : e.getValue()) {
-                    List<float[]> rows = new ArrayList<>();
-                    for (int tok = 0; tok < smp.length; tok++) if (a.keep(tok, smp.length, clsOnly.contains(e.getKey()))) rows.add(smp[tok]);
-                    samples.add(rows.toArray(new float[0][]));
+        try {
+            for (int k = 0; k < models.size(); k++) {
+                Map<String, List<float[][]>> raw = source.collect(models.get(k).dir(), List.copyOf(modules), new ActivationSource.Samples(data, o.samples, o.seed));
+                Map<String, Tap> kept = new java.util.HashMap<>();
+                long bytes = 0;
+                for (Map.Entry<String, List<float[][]>> e : raw.entrySet()) {
+                    Tap t = a.keptRows(k + "\u0000" + e.getKey(), e.getValue(), clsOnly.contains(e.getKey()));
+                    kept.put(e.getKey(), t);
+                    bytes += 4L * t.rows() * t.width();
                 }
-                kept.put(e.getKey(), samples);
+                raw = null; // the source's arrays can go before the next model runs
+                if (k == 0 && a.shouldSpill(bytes * models.size())) {
+                    java.nio.file.Path file = scratch;
+                    if (file == null) { // a fresh temporary name (FusedSpill creates the file itself)
+                        file = java.nio.file.Files.createTempFile("otfuse-activations", ".scratch");
+                        java.nio.file.Files.delete(file);
+                    }
+                    a.spill = new FusedSpill(file);
+                }
+                if (a.spill != null) kept.replaceAll((mod, t) -> a.spilled(t));
+                a.byModel.add(kept);
             }
-            a.byModel.add(kept);
+        } catch (java.io.IOException e) {
+            a.close();
+            throw new OtfuseException(ExitCode.IO_FAILURE, "cannot create a scratch file for the activations (" + e.getMessage() + ")", e);
+        } catch (RuntimeException | Error e) {
+            a.close();
+            throw e;
         }
         return a;
+    }
+
+    private boolean shouldSpill(long bytes) {
+        String mode = System.getProperty("otfuse.spill", "auto");
+        if (mode.equals("always")) return true;
+        if (mode.equals("never")) return false;
+        return bytes > Runtime.getRuntime().maxMemory() / 4;
+    }
+
+    private Tap spilled(Tap t) {
+        if (t.data() == null) return t;
+        spill.put(t.key(), t.data());
+        return new Tap(t.key(), t.rows(), t.width(), null);
+    }
+
+    /** The kept tokens of every sample, one after the other, as one {@code rows x width} array. */
+    private Tap keptRows(String key, List<float[][]> samples, boolean clsOnly) {
+        int rows = 0, width = -1;
+        for (float[][] smp : samples) {
+            for (int tok = 0; tok < smp.length; tok++) {
+                if (!keep(tok, smp.length, clsOnly)) continue;
+                if (width < 0) width = smp[tok].length;
+                else if (smp[tok].length != width) throw new OtfuseException(ExitCode.INTERNAL, "activations of " + key.substring(key.indexOf('\u0000') + 1) + " change width between samples");
+                rows++;
+            }
+        }
+        float[] x = new float[rows * Math.max(0, width)];
+        int r = 0;
+        for (float[][] smp : samples) {
+            for (int tok = 0; tok < smp.length; tok++) {
+                if (!keep(tok, smp.length, clsOnly)) continue;
+                System.arraycopy(smp[tok], 0, x, r++ * width, width);
+            }
+        }
+        return new Tap(key, rows, Math.max(0, width), x);
     }
 
     /** Features of model k and the anchor for a solved space, or null when its taps are not module outputs. */
     GroundMetric.Features[] features(Plan.Space sp, int k, int anchor) {
         List<GroundMetric.Features> fk = new ArrayList<>(), fa = new ArrayList<>();
         for (String tap : sp.taps()) {
-            List<float[][]> ak = byModel.get(k).get(tap), aa = byModel.get(anchor).get(tap);
+            Tap ak = byModel.get(k).get(tap), aa = byModel.get(anchor).get(tap);
             if (ak == null || aa == null) continue; // a parameter, not a module (ViT cls token, position embeddings)
-            fk.add(neuronRows(rows(ak)));
-            fa.add(neuronRows(rows(aa)));
+            fk.add(neuronRows(data(ak), ak.rows(), ak.width()));
+            fa.add(neuronRows(data(aa), aa.rows(), aa.width()));
         }
         if (fk.isEmpty()) return null;
         if (sp.blocks() > 1) {
@@ -78,13 +149,6 @@ public final class Activations {
                     GroundMetric.stack(fa.toArray(new GroundMetric.Features[0]))};
         }
         return new GroundMetric.Features[] {GroundMetric.Features.concat(fk), GroundMetric.Features.concat(fa)};
-    }
-
-    /** All rows (samples x kept tokens), each one activation vector. */
-    private static float[][] rows(List<float[][]> samples) {
-        List<float[]> rows = new ArrayList<>();
-        for (float[][] s : samples) java.util.Collections.addAll(rows, s);
-        return rows.toArray(new float[0][]);
     }
 
     boolean keep(int tok, int tokens, boolean clsOnly) {
@@ -108,15 +172,14 @@ public final class Activations {
         return r >= start && r < start + k && c >= start && c < start + k;
     }
 
-    /** Rows = neurons: column j of the [R x w] matrix, normalised per neuron (statistics accumulated row by row). */
-    private GroundMetric.Features neuronRows(float[][] rows) {
-        int r = rows.length, w = rows[0].length;
+    /** Rows = neurons: column j of the row-major [r x w] matrix, normalised per neuron (statistics accumulated row by row). */
+    private GroundMetric.Features neuronRows(float[] rows, int r, int w) {
         double[] mean = new double[w], sq = new double[w], l2 = new double[w];
-        for (float[] row : rows) for (int j = 0; j < w; j++) mean[j] += row[j];
+        for (int i = 0; i < r; i++) for (int j = 0; j < w; j++) mean[j] += rows[i * w + j];
         for (int j = 0; j < w; j++) mean[j] /= r;
-        for (float[] row : rows) {
+        for (int i = 0; i < r; i++) {
             for (int j = 0; j < w; j++) {
-                double v = row[j];
+                double v = rows[i * w + j];
                 sq[j] += (v - mean[j]) * (v - mean[j]);
                 l2[j] += v * v;
             }
@@ -144,32 +207,30 @@ public final class Activations {
             for (int j0 = 0; j0 < w; j0 += tile) {
                 int j1 = Math.min(w, j0 + tile);
                 for (int i = i0; i < i1; i++) {
-                    float[] row = rows[i];
-                    for (int j = j0; j < j1; j++) x[j * r + i] = (float) ((row[j] - shift[j]) / scale[j]);
+                    for (int j = j0; j < j1; j++) x[j * r + i] = (float) ((rows[i * w + j] - shift[j]) / scale[j]);
                 }
             }
         }
         return new GroundMetric.Features(x, w, r);
     }
 
-    /** A module's outputs, or the element-wise sum of several ({@code A+B}). */
-    private static List<float[][]> summed(Map<String, List<float[][]>> acts, String tap) {
-        List<float[][]> out = null;
+    /** A module's kept rows, or the element-wise sum of several ({@code A+B}). */
+    private Tap summed(Map<String, Tap> acts, String tap) {
+        float[] out = null;
+        Tap first = null;
         for (String mod : tap.split("\\+")) {
-            List<float[][]> a = acts.get(mod);
+            Tap a = acts.get(mod);
             if (a == null) throw new OtfuseException(ExitCode.INTERNAL, "the activation source returned no output for module " + mod);
+            float[] x = data(a);
             if (out == null) {
-                out = new ArrayList<>();
-                for (float[][] s : a) {
-                    float[][] c = new float[s.length][];
-                    for (int i = 0; i < s.length; i++) c[i] = s[i].clone();
-                    out.add(c);
-                }
+                first = a;
+                out = x.clone();
             } else {
-                for (int s = 0; s < out.size(); s++) for (int i = 0; i < out.get(s).length; i++) for (int j = 0; j < out.get(s)[i].length; j++) out.get(s)[i][j] += a.get(s)[i][j];
+                if (a.rows() != first.rows() || a.width() != first.width()) throw new OtfuseException(ExitCode.INTERNAL, "modules of " + tap + " disagree on shape");
+                for (int i = 0; i < out.length; i++) out[i] += x[i];
             }
         }
-        return out;
+        return new Tap(tap, first.rows(), first.width(), out);
     }
 
     /** Mean |activation| of the anchor at each join input, one value per anchor neuron. */
@@ -183,14 +244,12 @@ public final class Activations {
         }
         double[][] out = new double[taps.size()][];
         for (int t = 0; t < taps.size(); t++) {
-            List<float[][]> a = summed(byModel.get(o.anchor), taps.get(t));
-            int w = a.get(0)[0].length;
+            Tap a = summed(byModel.get(o.anchor), taps.get(t));
+            int w = a.width();
+            float[] x = a.data();
             double[] mag = new double[w];
-            long cnt = 0;
-            for (float[][] s : a) for (float[] row : s) {
-                for (int j = 0; j < w; j++) mag[j] += Math.abs(row[j]);
-                cnt++;
-            }
+            long cnt = a.rows();
+            for (int i = 0; i < a.rows(); i++) for (int j = 0; j < w; j++) mag[j] += Math.abs(x[i * w + j]);
             double all = 0;
             for (int j = 0; j < w; j++) {
                 mag[j] /= cnt;

@@ -98,6 +98,14 @@ public final class FusedSpill implements AutoCloseable {
         return Tensors.fromFloats(v, dtype);
     }
 
+    /** A spilled array read back into the heap. */
+    public float[] floats(String name) {
+        ByteBuffer raw = bytes(name, DType.F32);
+        float[] v = new float[raw.remaining() / 4];
+        raw.asFloatBuffer().get(v);
+        return v;
+    }
+
     public long bytes() {
         return pos;
     }

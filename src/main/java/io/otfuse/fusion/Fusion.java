@@ -43,7 +43,7 @@ public final class Fusion {
                 CheckpointWriter.cleanStale(out);
                 spill = new FusedSpill(FusedSpill.scratchFor(out));
             }
-            Executor.Result r = execute(models, o, plan, source, progress, spill);
+            Executor.Result r = execute(models, o, plan, source, progress, spill, FusedSpill.scratchFor(out));
             Checkpoint a = models.get(o.anchor);
             DType dtype = o.dtype != null ? DType.fromUser(o.dtype) : a.weights().mainFloatType();
             List<TensorEntry> entries = r.entries(dtype);
@@ -76,19 +76,23 @@ public final class Fusion {
     /** Plans and executes on open checkpoints, without writing. */
     public static Executor.Result fuseInMemory(List<Checkpoint> models, FusionOptions o, ActivationSource source, Consumer<String> progress) {
         o.validate(models.size());
-        return execute(models, o, Executor.planFor(models, o), source, progress, null);
+        return execute(models, o, Executor.planFor(models, o), source, progress, null, null);
     }
 
     static Executor.Result execute(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source, Consumer<String> progress,
-                                   FusedSpill spill) {
+                                   FusedSpill spill, Path scratch) {
         long t0 = Profile.start();
         Activations acts = o.align.equals("activations") || o.residual.startsWith("weighted")
-                ? Activations.collect(models, o, plan, source) : null;
+                ? Activations.collect(models, o, plan, source, scratch) : null;
         Profile.add("activations.collect", t0);
-        t0 = Profile.start();
-        Executor.Result r = new Executor(models, o, plan, acts, progress).spillTo(spill).run();
-        Profile.add("execute", t0);
-        return r;
+        try {
+            t0 = Profile.start();
+            Executor.Result r = new Executor(models, o, plan, acts, progress).spillTo(spill).run();
+            Profile.add("execute", t0);
+            return r;
+        } finally {
+            if (acts != null) acts.close();
+        }
     }
 
     /** The YAML that reproduces this run with {@code otfuse fuse --config}. */

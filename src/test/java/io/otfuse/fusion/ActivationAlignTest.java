@@ -52,6 +52,35 @@ class ActivationAlignTest {
         recover(PermuteRecoverTest.vitCfg(), weighted, "vit-weighted");
     }
 
+    /** Activations spilled to a scratch file give the same fused bytes as activations kept in the heap, and the file goes. */
+    @Test
+    void spilledActivationsGiveTheSameModel() throws Exception {
+        Path a = TinyModels.write(tmp.resolve("a"), PermuteRecoverTest.vitCfg(), 3, 0.2);
+        Path b = TinyModels.write(tmp.resolve("b"), PermuteRecoverTest.vitCfg(), 4, 0.2);
+        byte[][] out = new byte[2][];
+        String[] modes = {"never", "always"};
+        for (int i = 0; i < 2; i++) {
+            String old = System.getProperty("otfuse.spill");
+            System.setProperty("otfuse.spill", modes[i]);
+            try {
+                FusionOptions o = FusionOptions.preset("official");
+                o.data = "random";
+                o.samples = 9;
+                o.residual = "weighted-neuron"; // reads the anchor's activations at the joins too
+                Path dir = Files.createDirectories(tmp.resolve("run-" + modes[i]));
+                Fusion.fuse(List.of(a, b), o, dir.resolve("f"), false, new TinyActivationSource(), null);
+                out[i] = Files.readAllBytes(dir.resolve("f").resolve("model.safetensors"));
+                try (var files = Files.list(dir)) {
+                    assertEquals(List.of("f"), files.map(p -> p.getFileName().toString()).toList(), "no scratch file left beside the output");
+                }
+            } finally {
+                if (old == null) System.clearProperty("otfuse.spill");
+                else System.setProperty("otfuse.spill", old);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(out[0], out[1]);
+    }
+
     @Test
     void windowsOfAnyGrid() {
         // the reference's window_6 on its 8 x 8 grid: cls + rows/cols 1..6 = 37 tokens
