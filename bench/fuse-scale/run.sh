@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
 # Fusion speed at ViT-B / BERT-base size on random models (issue 7 item 10). Usage: bench/fuse-scale/run.sh [vit|bert|all] [layers] [presets, default official,default]
-# Rows from weights run with a 1 GiB heap (fused tensors then spill to a scratch file, so peak RSS stays near the
-# working set); rows from activations hold every tap's activations of both models and run with 3 GiB.
-# OTFUSE_BENCH_XMX_WEIGHTS / OTFUSE_BENCH_XMX_ACTIVATIONS override; OTFUSE_BENCH_PROFILE=true prints per-phase times.
+# Every row runs in a JVM of its own (as one `otfuse fuse` would), so its peak RSS is its own. Heaps: ViT rows from
+# weights 768 MB, BERT rows from weights 1 GiB (fused tensors spill to a scratch file), rows from activations 3 GiB
+# (activations spill to a scratch file when they exceed a quarter of the heap).
+# OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override; OTFUSE_BENCH_PROFILE=true prints per-phase times.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$here"
 mvn -q -B -o -DskipTests package >/dev/null
 cp="target/otfuse-0.1.0.jar:target/lib/*"
-args=(bench/out/fuse-scale "${1:-all}" "${2:-12}" "${3:-official,default}")
-java -Xmx"${OTFUSE_BENCH_XMX_WEIGHTS:-1g}" -Dotfuse.bench.only=weights -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
-    --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale "${args[@]}"
-if [ "${1:-all}" != bert ]; then
-  java -Xmx"${OTFUSE_BENCH_XMX_ACTIVATIONS:-3g}" -Dotfuse.bench.only=activations -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
-      --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale "${args[@]}" | tail -n +3
-fi
+which="${1:-all}"
+layers="${2:-12}"
+IFS=, read -r -a presets <<< "${3:-official,default}"
+first=1
+row() { # row LABEL FAMILY HEAP PRESET
+  local out
+  out=$(java -Xmx"$3" -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
+      --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "$2" "$layers" "$4" 2>&1 | grep -v '^WARNING')
+  if [ "$first" = 1 ]; then echo "$out"; first=0; else echo "$out" | tail -n +3; fi
+}
+for p in "${presets[@]}"; do
+  if [ "$which" != bert ]; then
+    row "vit-b weights emd" vit "${OTFUSE_BENCH_XMX_VIT:-768m}" "$p"
+    row "vit-b weights sinkhorn 0.06" vit "${OTFUSE_BENCH_XMX_VIT:-768m}" "$p"
+  fi
+  if [ "$which" != vit ]; then
+    row "bert-base weights emd" bert "${OTFUSE_BENCH_XMX_BERT:-1g}" "$p"
+    row "bert-base weights sinkhorn 0.06" bert "${OTFUSE_BENCH_XMX_BERT:-1g}" "$p"
+  fi
+  if [ "$which" != bert ]; then
+    row "vit-b activations sinkhorn 0.08" vit "${OTFUSE_BENCH_XMX_ACTIVATIONS:-3g}" "$p"
+  fi
+done
