@@ -79,7 +79,7 @@ public final class NativeGemm {
             long t1 = System.nanoTime();
             NDArray z = x.matMul(y);
             long t2 = System.nanoTime();
-            z.toByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer().get(out);
+            z.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out); // a view of the result: one copy
             if (TRACE) System.err.printf("gemm %d x %d x %d ta=%b tb=%b in %.1f mm %.1f out %.1f ms%n", rows, k, cols, ta, tb, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (System.nanoTime() - t2) / 1e6);
             return out;
         } finally {
