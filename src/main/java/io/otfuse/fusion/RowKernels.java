@@ -28,12 +28,11 @@ final class RowKernels {
      * in {@code out}.
      */
     static void planRowStats(double[] plan, int base, int m, double[] colAcc, double[] out) {
-        if (VECTOR) {
-            RowVectorKernels.planRowStats(plan, base, m, colAcc, out);
-            return;
-        }
-        double s = 0, h = 0;
-        for (int j = 0; j < m; j++) {
+        out[0] = 0;
+        out[1] = 0;
+        int from = VECTOR ? RowVectorKernels.planRowStats(plan, base, m, colAcc, out) : 0;
+        double s = out[0], h = out[1];
+        for (int j = from; j < m; j++) {
             double x = plan[base + j];
             s += x;
             colAcc[j] += x;

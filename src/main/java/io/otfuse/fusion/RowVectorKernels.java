@@ -17,7 +17,8 @@ final class RowVectorKernels {
         return D.length() >= 2 && F.length() == D.length();
     }
 
-    static void planRowStats(double[] plan, int base, int m, double[] colAcc, double[] out) {
+    /** The whole vectors of the row: sets {@code out} to their sums and returns where the scalar tail starts. */
+    static int planRowStats(double[] plan, int base, int m, double[] colAcc, double[] out) {
         DoubleVector s = DoubleVector.zero(D), h = s;
         int ub = D.loopBound(m), j = 0;
         for (; j < ub; j += D.length()) {
@@ -27,15 +28,9 @@ final class RowVectorKernels {
             VectorMask<Double> pos = x.compare(VectorOperators.GT, 0.0);
             h = h.sub(x.mul(x.lanewise(VectorOperators.LOG)), pos);
         }
-        double ss = s.reduceLanes(VectorOperators.ADD), hh = h.reduceLanes(VectorOperators.ADD);
-        for (; j < m; j++) {
-            double x = plan[base + j];
-            ss += x;
-            colAcc[j] += x;
-            if (x > 0) hh -= x * Math.log(x);
-        }
-        out[0] = ss;
-        out[1] = hh;
+        out[0] = s.reduceLanes(VectorOperators.ADD);
+        out[1] = h.reduceLanes(VectorOperators.ADD);
+        return ub;
     }
 
     static double distanceRow(float[] g, double ni, double[] nb, double[] out, int base, int m, boolean squared) {

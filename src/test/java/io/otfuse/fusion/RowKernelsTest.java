@@ -1,0 +1,73 @@
+package io.otfuse.fusion;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The row passes (SIMD when the JVM has the vector module, as in the test JVM) against plain double loops. */
+class RowKernelsTest {
+    @Test
+    void planRowStatsMatchTheTextbookSums() {
+        Random r = new Random(7);
+        for (int m : new int[] {1, 7, 8, 9, 64, 1003}) {
+            double[] plan = new double[3 + m];
+            for (int j = 0; j < plan.length; j++) plan[j] = r.nextInt(4) == 0 ? 0 : r.nextDouble() * 1e-3; // zeros: 0 log 0 = 0
+            double[] col = new double[m], want = new double[m];
+            for (int j = 0; j < m; j++) col[j] = want[j] = r.nextDouble();
+            double s = 0, h = 0;
+            for (int j = 0; j < m; j++) {
+                double x = plan[3 + j];
+                s += x;
+                want[j] += x;
+                if (x > 0) h -= x * Math.log(x);
+            }
+            double[] out = new double[2];
+            RowKernels.planRowStats(plan, 3, m, col, out);
+            assertEquals(s, out[0], 1e-15 * m, "row sum, m = " + m);
+            assertEquals(h, out[1], 1e-13 * Math.max(1, Math.abs(h)), "entropy, m = " + m);
+            for (int j = 0; j < m; j++) assertEquals(want[j], col[j], 0.0, "column " + j);
+        }
+    }
+
+    @Test
+    void distanceRowsEqualTheScalarFormulaBitForBit() {
+        Random r = new Random(8);
+        for (int m : new int[] {1, 8, 13, 1001}) {
+            float[] g = new float[2 * m];
+            double[] nb = new double[m];
+            for (int j = 0; j < m; j++) {
+                g[m + j] = (float) r.nextGaussian();
+                nb[j] = Math.abs(r.nextGaussian()) * 2;
+            }
+            g[m] = 1e9f; // a negative squared distance from rounding: clamped at 0
+            for (boolean squared : new boolean[] {false, true}) {
+                double[] out = new double[2 * m];
+                double mx = RowKernels.distanceRow(g, 0.7, nb, out, m, m, squared);
+                double wantMax = 0;
+                for (int j = 0; j < m; j++) {
+                    double sq = Math.max(0, 0.7 + nb[j] - 2.0 * g[m + j]);
+                    double d = squared ? sq : Math.sqrt(sq);
+                    assertEquals(d, out[m + j], 0.0, "entry " + j + " of " + m);
+                    wantMax = Math.max(wantMax, d);
+                }
+                assertEquals(wantMax, mx, 0.0);
+            }
+        }
+    }
+
+    @Test
+    void rowTimesMatrixMatchesDoubleSums() {
+        Random r = new Random(9);
+        int n = 300, m = 2500; // above the threshold for both cores
+        float[] x = new float[n], a = new float[n * m];
+        for (int i = 0; i < n; i++) x[i] = i % 5 == 0 ? 0 : (float) r.nextGaussian();
+        for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+        float[] got = RowKernels.rowTimesMatrix(x, a, n, m);
+        for (int j = 0; j < m; j++) {
+            double s = 0;
+            for (int i = 0; i < n; i++) s += (double) x[i] * a[i * m + j];
+            assertEquals(s, got[j], 1e-4 * Math.sqrt(n), "column " + j);
+        }
+    }
+}
