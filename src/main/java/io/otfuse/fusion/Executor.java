@@ -514,6 +514,7 @@ public final class Executor {
         for (int d = 0; d < axis; d++) pre *= (int) shape[d];
         for (int d = axis + 1; d < shape.length; d++) post *= (int) shape[d];
         int dim = pre * post;
+        if (post == 1) return new GroundMetric.Features(Dense.transpose(s.x(), pre, n), n, dim); // the last axis: a transpose
         float[] out = new float[n * dim];
         for (int p = 0; p < pre; p++) {
             for (int i = 0; i < n; i++) System.arraycopy(s.x(), (p * n + i) * post, out, i * dim + p * post, post);
