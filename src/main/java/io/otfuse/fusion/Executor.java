@@ -514,6 +514,7 @@ public final class Executor {
         for (int d = 0; d < axis; d++) pre *= (int) shape[d];
         for (int d = axis + 1; d < shape.length; d++) post *= (int) shape[d];
         int dim = pre * post;
+        if (pre == 1) return new GroundMetric.Features(s.x(), n, dim); // the first axis: already rows (shared, read-only)
         if (post == 1) return new GroundMetric.Features(Dense.transpose(s.x(), pre, n), n, dim); // the last axis: a transpose
         float[] out = new float[n * dim];
         for (int p = 0; p < pre; p++) {

@@ -12,7 +12,9 @@ public final class GroundMetric {
 
     /** Features of {@code rows} neurons, {@code dim} values each, row-major. */
     public record Features(float[] x, int rows, int dim) {
+        /** The parts side by side (each row the concatenation of the parts' rows); one part is returned as it is. */
         public static Features concat(java.util.List<Features> parts) {
+            if (parts.size() == 1) return parts.get(0);
             int rows = parts.get(0).rows, dim = 0;
             for (Features f : parts) {
                 if (f.rows != rows) throw new IllegalArgumentException("feature blocks disagree on rows");
@@ -47,6 +49,7 @@ public final class GroundMetric {
 
     /** Weight normalisation of one feature block (method.md §4 step 1, plus {@code rms}). */
     public static Features normaliseWeights(Features f, String mode) {
+        if (mode.equals("none")) return f;
         float[] x = f.x.clone();
         switch (mode) {
             case "none" -> { }
