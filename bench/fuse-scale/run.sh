@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fusion speed at ViT-B / BERT-base size on random models (issue 7 item 10). Usage: bench/fuse-scale/run.sh [vit|bert|all] [layers] [presets, default official,default]
-# Every row runs in a JVM of its own (as one `otfuse fuse` would), so its peak RSS is its own. Heaps: ViT rows from
-# weights 768 MB, BERT rows from weights 1 GiB (fused tensors spill to a scratch file), rows from activations 3 GiB
-# (activations spill to a scratch file when they exceed a quarter of the heap).
+# Every row runs in a JVM of its own (as one `otfuse fuse` would), so its peak RSS is its own, OTFUSE_BENCH_REPEATS
+# times (default 3); the summary at the end gives, per row, the fastest and the median fusion time and the largest
+# peak RSS over the repeats (wall times on a shared 2-core machine move by ±20 % from run to run).
+# Heaps: ViT rows from weights 768 MB, BERT rows from weights 1 GiB (fused tensors spill to a scratch file), rows from
+# activations 3 GiB (activations spill to a scratch file when they exceed a quarter of the heap).
 # OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override; OTFUSE_BENCH_PROFILE=true prints per-phase times.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -11,13 +13,19 @@ mvn -q -B -o -DskipTests package >/dev/null
 cp="target/otfuse-0.1.0.jar:target/lib/*"
 which="${1:-all}"
 layers="${2:-12}"
+repeats="${OTFUSE_BENCH_REPEATS:-3}"
 IFS=, read -r -a presets <<< "${3:-official,default}"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 first=1
 row() { # row LABEL FAMILY HEAP PRESET
-  local out
-  out=$(java -Xmx"$3" -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
-      --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "$2" "$layers" "$4" 2>&1 | grep -v '^WARNING')
-  if [ "$first" = 1 ]; then echo "$out"; first=0; else echo "$out" | tail -n +3; fi
+  local out r
+  for ((r = 0; r < repeats; r++)); do
+    out=$(java -Xmx"$3" -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
+        --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "$2" "$layers" "$4" 2>&1 | grep -v '^WARNING')
+    if [ "$first" = 1 ]; then echo "$out"; first=0; else echo "$out" | tail -n +3; fi
+    echo "$out" | tail -n +3 | grep -v '^ ' >> "$log"
+  done
 }
 for p in "${presets[@]}"; do
   if [ "$which" != bert ]; then
@@ -32,3 +40,25 @@ for p in "${presets[@]}"; do
     row "vit-b activations sinkhorn 0.08" vit "${OTFUSE_BENCH_XMX_ACTIVATIONS:-3g}" "$p"
   fi
 done
+echo
+echo "summary over $repeats run(s) per row (fusion s: fastest / median; collect s: median; RSS: largest)"
+python3 - "$log" <<'EOF'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'(.+?\])\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s+(\d+)\s+(\d+)\s+(\d+)', line)
+    if not m:
+        continue
+    label, collect, fusion, avg, iters, rss, model = m.groups()
+    r = rows.setdefault(label, {'collect': [], 'fusion': [], 'avg': [], 'rss': [], 'iters': iters, 'model': model})
+    if collect != '-':
+        r['collect'].append(float(collect))
+    r['fusion'].append(float(fusion))
+    r['avg'].append(float(avg))
+    r['rss'].append(int(rss))
+print('%-40s %9s %9s %9s %9s %7s %9s %9s' % ('case [preset]', 'collect s', 'fusion s', 'median s', 'average s', 'iters', 'RSS MB', 'model MB'))
+for label, r in rows.items():
+    col = '%.2f' % statistics.median(r['collect']) if r['collect'] else '-'
+    print('%-40s %9s %9.2f %9.2f %9.2f %7s %9d %9s' % (label, col, min(r['fusion']), statistics.median(r['fusion']),
+          statistics.median(r['avg']), r['iters'], max(r['rss']), r['model']))
+EOF

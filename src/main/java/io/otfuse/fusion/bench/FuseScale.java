@@ -205,7 +205,18 @@ public final class FuseScale {
 
     /** Random model: weights N(0, 0.2^2), LayerNorm weights 1 + N(0, 0.1^2); reused when already written. */
     static Path model(Path dir, ModelConfig c, long seed) {
-        if (Files.exists(dir.resolve("config.json"))) return dir;
+        if (Files.exists(dir.resolve("config.json"))) {
+            try (io.otfuse.io.Checkpoint ck = io.otfuse.io.Checkpoint.open(dir)) {
+                if (ck.config().numHiddenLayers == c.numHiddenLayers) return dir; // made by an earlier run with these layers
+            } catch (RuntimeException e) {
+                // unreadable: made again below
+            }
+            try (java.util.stream.Stream<Path> old = Files.walk(dir)) {
+                for (Path f : old.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         SplittableRandom rnd = new SplittableRandom(seed);
         List<TensorEntry> ts = new ArrayList<>();
         for (Map.Entry<String, long[]> e : HfLayout.expected(c).entrySet()) {
