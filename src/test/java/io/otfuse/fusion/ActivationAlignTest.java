@@ -60,23 +60,19 @@ class ActivationAlignTest {
         byte[][] out = new byte[2][];
         String[] modes = {"never", "always"};
         for (int i = 0; i < 2; i++) {
-            String old = System.getProperty("otfuse.spill");
-            System.setProperty("otfuse.spill", modes[i]);
-            try {
+            int run = i;
+            io.otfuse.testing.SystemProperty.with("otfuse.spill", modes[i], () -> {
                 FusionOptions o = FusionOptions.preset("official");
                 o.data = "random";
                 o.samples = 9;
                 o.residual = "weighted-neuron"; // reads the anchor's activations at the joins too
-                Path dir = Files.createDirectories(tmp.resolve("run-" + modes[i]));
+                Path dir = Files.createDirectories(tmp.resolve("run-" + modes[run]));
                 Fusion.fuse(List.of(a, b), o, dir.resolve("f"), false, new TinyActivationSource(), null);
-                out[i] = Files.readAllBytes(dir.resolve("f").resolve("model.safetensors"));
+                out[run] = Files.readAllBytes(dir.resolve("f").resolve("model.safetensors"));
                 try (var files = Files.list(dir)) {
                     assertEquals(List.of("f"), files.map(p -> p.getFileName().toString()).toList(), "no scratch file left beside the output");
                 }
-            } finally {
-                if (old == null) System.clearProperty("otfuse.spill");
-                else System.setProperty("otfuse.spill", old);
-            }
+            });
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(out[0], out[1]);
     }

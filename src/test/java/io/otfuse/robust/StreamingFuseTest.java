@@ -58,19 +58,15 @@ class StreamingFuseTest {
         byte[][] files = new byte[2][];
         String[] modes = {"never", "always"};
         for (int i = 0; i < 2; i++) {
-            String old = System.getProperty("otfuse.spill");
-            System.setProperty("otfuse.spill", modes[i]);
-            try {
-                Path out = tmp.resolve("out-" + modes[i]);
+            int run = i;
+            io.otfuse.testing.SystemProperty.with("otfuse.spill", modes[i], () -> {
+                Path out = tmp.resolve("out-" + modes[run]);
                 StringWriter e = new StringWriter();
                 int rc = Main.run(new String[] {"fuse", tmp.resolve("m1").toString(), tmp.resolve("m2").toString(), "--out", out.toString(), "--dtype", "bf16"},
                         new PrintWriter(new StringWriter()), new PrintWriter(e));
                 assertEquals(0, rc, e.toString());
-                files[i] = Files.readAllBytes(out.resolve("model.safetensors"));
-            } finally {
-                if (old == null) System.clearProperty("otfuse.spill");
-                else System.setProperty("otfuse.spill", old);
-            }
+                files[run] = Files.readAllBytes(out.resolve("model.safetensors"));
+            });
         }
         assertArrayEquals(files[0], files[1]);
     }
