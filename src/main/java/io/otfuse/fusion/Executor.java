@@ -42,13 +42,13 @@ public final class Executor {
 
     /** The fused tensors (anchor shapes, HF order) and the report. */
     public record Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes,
-                         Map<String, Object> report, FusedSpill spill, List<MapSidecar.Map> maps) {
+                         Map<String, Object> report, FusedSink spill, List<MapSidecar.Map> maps) {
         public Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes, Map<String, Object> report) {
             this(config, tensors, shapes, report, null, List.of());
         }
 
         public Result(ModelConfig config, LinkedHashMap<String, float[]> tensors, Map<String, long[]> shapes, Map<String, Object> report,
-                      FusedSpill spill) {
+                      FusedSink spill) {
             this(config, tensors, shapes, report, spill, List.of());
         }
 
@@ -68,10 +68,10 @@ public final class Executor {
         }
     }
 
-    private FusedSpill spill;
+    private FusedSink spill;
 
     /** Spill every fused tensor to {@code s} as soon as it is finished instead of keeping it in the heap. */
-    public Executor spillTo(FusedSpill s) {
+    public Executor spillTo(FusedSink s) {
         this.spill = s;
         return this;
     }

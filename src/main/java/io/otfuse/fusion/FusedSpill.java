@@ -20,7 +20,7 @@ import java.util.Map;
  * {@link #close()}; a killed run leaves a hidden {@code .NAME.scratch-PID-*} file that the next write into
  * the same folder removes (see {@code CheckpointWriter.cleanStale}).
  */
-public final class FusedSpill implements AutoCloseable {
+public final class FusedSpill implements FusedSink {
     private static final int CHUNK = 1 << 20; // floats per write
 
     private final Path file;
@@ -43,6 +43,7 @@ public final class FusedSpill implements AutoCloseable {
         return d.getParent().resolve("." + d.getFileName() + ".scratch-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
     }
 
+    @Override
     public void put(String name, float[] x) {
         ByteBuffer b = ByteBuffer.allocate(Math.min(x.length, CHUNK) * 4).order(ByteOrder.LITTLE_ENDIAN);
         long start = pos;
@@ -80,6 +81,7 @@ public final class FusedSpill implements AutoCloseable {
      * The tensor's bytes in {@code dtype}, read back into the heap (one tensor at a time: a mapping would keep the
      * scratch file's pages resident in the process until it is collected).
      */
+    @Override
     public ByteBuffer bytes(String name, DType dtype) {
         long[] w = where.get(name);
         if (w == null) throw new IllegalStateException("tensor " + name + " was not spilled");

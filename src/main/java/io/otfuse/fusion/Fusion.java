@@ -34,22 +34,31 @@ public final class Fusion {
         o.validate(dirs.size());
         CheckpointWriter.checkDestination(out, force, dirs);
         List<Checkpoint> models = new ArrayList<>();
-        FusedSpill spill = null;
+        FusedSink spill = null;
         try {
             for (Path d : dirs) models.add(Checkpoint.open(d));
             o.validate(models.size());
             Plan plan = Executor.planFor(models, o);
-            if (shouldSpill(models.get(o.anchor), plan)) {
-                CheckpointWriter.cleanStale(out);
-                spill = new FusedSpill(FusedSpill.scratchFor(out));
-            }
-            Executor.Result r = execute(models, o, plan, source, progress, spill, FusedSpill.scratchFor(out));
             Checkpoint a = models.get(o.anchor);
             DType dtype = o.dtype != null ? DType.fromUser(o.dtype) : a.weights().mainFloatType();
-            List<TensorEntry> entries = r.entries(dtype);
+            long shardBytes = o.maxShardSize == null ? 0 : ByteSizes.parse(o.maxShardSize, "--max-shard-size");
+            if (shouldSpill(a, plan)) {
+                CheckpointWriter.cleanStale(out);
+                if (shardBytes == 0) {
+                    // one output file: laid out now, each fused tensor written at its place as it is finished
+                    Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+                    for (Plan.Tensor t : plan.tensors()) shapes.put(t.name(), a.info(t.name()).shape());
+                    spill = FusedFile.create(FusedSpill.scratchFor(out), shapes, dtype);
+                } else {
+                    spill = new FusedSpill(FusedSpill.scratchFor(out));
+                }
+            }
+            Executor.Result r = execute(models, o, plan, source, progress, spill, FusedSpill.scratchFor(out));
             long tw = Profile.start();
-            new CheckpointWriter(out, force).config(r.config()).tensors(entries).companionsFrom(a)
-                    .maxShardBytes(o.maxShardSize == null ? 0 : ByteSizes.parse(o.maxShardSize, "--max-shard-size"))
+            CheckpointWriter w = new CheckpointWriter(out, force).config(r.config());
+            if (spill instanceof FusedFile f) w.weightsFile(f.finish());
+            else w.tensors(r.entries(dtype));
+            w.companionsFrom(a).maxShardBytes(shardBytes)
                     .file(REPORT, json(r.report())).file(MapSidecar.FILE, MapSidecar.bytes(r.maps())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
             Profile.add("write", tw);
             return r.report();
@@ -80,7 +89,7 @@ public final class Fusion {
     }
 
     static Executor.Result execute(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source, Consumer<String> progress,
-                                   FusedSpill spill, Path scratch) {
+                                   FusedSink spill, Path scratch) {
         long t0 = Profile.start();
         Activations acts = o.align.equals("activations") || o.residual.startsWith("weighted")
                 ? Activations.collect(models, o, plan, source, scratch) : null;

@@ -23,6 +23,7 @@ public final class CheckpointWriter {
     private final List<Path> companions = new ArrayList<>();
     private final Map<String, byte[]> extraFiles = new LinkedHashMap<>();
     private long maxShardBytes = 0;
+    private Path weightsFile;
 
     public CheckpointWriter(Path dest, boolean force) {
         this.dest = dest.toAbsolutePath().normalize();
@@ -59,6 +60,15 @@ public final class CheckpointWriter {
 
     public CheckpointWriter tensors(List<TensorEntry> ts) {
         tensors.addAll(ts);
+        return this;
+    }
+
+    /**
+     * A finished single-file {@code model.safetensors} written beforehand (e.g. by {@link PositionalSafetensors} beside
+     * the destination): moved into the new folder instead of writing tensors.
+     */
+    public CheckpointWriter weightsFile(Path finished) {
+        this.weightsFile = finished;
         return this;
     }
 
@@ -140,7 +150,12 @@ public final class CheckpointWriter {
         Path tmp = parent.resolve("." + dest.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         try {
             Files.createDirectory(tmp);
-            WeightStore.write(tmp, tensors, maxShardBytes);
+            if (weightsFile != null) {
+                if (!tensors.isEmpty()) throw new IllegalStateException("a checkpoint gets either a weights file or tensors, not both");
+                Files.move(weightsFile, tmp.resolve(WeightStore.SINGLE), StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                WeightStore.write(tmp, tensors, maxShardBytes);
+            }
             if (config != null) config.write(tmp);
             for (Path c : companions) Files.copy(c, tmp.resolve(c.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) Files.write(tmp.resolve(e.getKey()), e.getValue());

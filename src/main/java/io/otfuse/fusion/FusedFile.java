@@ -1,0 +1,69 @@
+package io.otfuse.fusion;
+
+import io.otfuse.io.DType;
+import io.otfuse.io.ExitCode;
+import io.otfuse.io.OtfuseException;
+import io.otfuse.io.PositionalSafetensors;
+import io.otfuse.io.TensorEntry;
+import io.otfuse.io.Tensors;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The fused model's {@code model.safetensors} itself, laid out before fusion starts: each finished tensor is written
+ * at its final place in the output dtype, so nothing is written twice and the checkpoint writer only moves the file
+ * into the new folder. Used instead of {@link FusedSpill} when the fused tensors do not fit in the heap and the output
+ * is one file (no {@code --max-shard-size}). The file sits beside the destination under a scratch name and is
+ * deleted on {@link #close()} unless it was moved.
+ */
+public final class FusedFile implements FusedSink {
+    private final PositionalSafetensors out;
+    private final DType dtype;
+
+    private FusedFile(PositionalSafetensors out, DType dtype) {
+        this.out = out;
+        this.dtype = dtype;
+    }
+
+    /** Lays out {@code file} for the named tensors with these shapes, all stored as {@code dtype}. */
+    public static FusedFile create(Path file, Map<String, long[]> shapes, DType dtype) {
+        List<TensorEntry> metas = shapes.entrySet().stream()
+                .map(e -> new TensorEntry(e.getKey(), dtype, e.getValue(), () -> {
+                    throw new IllegalStateException("written by position");
+                })).toList();
+        return new FusedFile(PositionalSafetensors.create(file, metas, Map.of()), dtype);
+    }
+
+    @Override
+    public void put(String name, float[] x) {
+        out.write(name, Tensors.fromFloats(x, dtype));
+    }
+
+    @Override
+    public ByteBuffer bytes(String name, DType as) {
+        ByteBuffer raw = out.read(name);
+        if (as == dtype) return raw;
+        long n = raw.remaining() / dtype.size;
+        return Tensors.fromFloats(Tensors.toFloats(new io.otfuse.io.TensorInfo(name, dtype, new long[] {n}, 0, raw.remaining()), raw), as);
+    }
+
+    /** Completes the file (every tensor written, forced to disk); returns it for the checkpoint writer. */
+    public Path finish() {
+        out.finish();
+        return out.file();
+    }
+
+    @Override
+    public void close() {
+        out.close();
+        try {
+            Files.deleteIfExists(out.file()); // still here: the checkpoint was not written
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, out.file() + ": cannot delete the unfinished output file (" + e.getMessage() + ")", e);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.otfuse.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A single safetensors file laid out before its tensors exist: the header ({@link SafetensorsWriter}'s order, offsets
+ * and padding) is written when the file is created, and each tensor is written at its offset when it arrives, in any
+ * order. The result is byte for byte what {@link SafetensorsWriter#write} writes for the same tensors. Until
+ * {@link #finish()} succeeds the file is incomplete, and {@link #close()} deletes it.
+ */
+public final class PositionalSafetensors implements AutoCloseable {
+    private final Path file;
+    private final FileChannel ch;
+    private final Map<String, TensorEntry> entries = new HashMap<>();
+    private final Map<String, Long> offsets = new HashMap<>();
+    private final java.util.Set<String> written = new java.util.HashSet<>();
+    private boolean finished;
+
+    private PositionalSafetensors(Path file, FileChannel ch) {
+        this.file = file;
+        this.ch = ch;
+    }
+
+    /** Creates {@code file} (which must not exist) for these tensors (their suppliers are not used) and writes the header. */
+    public static PositionalSafetensors create(Path file, List<TensorEntry> tensors, Map<String, String> metadata) {
+        List<TensorEntry> sorted = SafetensorsWriter.ordered(tensors);
+        byte[] header = SafetensorsWriter.header(sorted, metadata);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": cannot create the output file (" + e.getMessage() + ")", e);
+        }
+        PositionalSafetensors p = new PositionalSafetensors(file, ch);
+        long pos = header.length;
+        for (TensorEntry t : sorted) {
+            p.entries.put(t.name(), t);
+            p.offsets.put(t.name(), pos);
+            pos += t.byteSize();
+        }
+        try {
+            p.writeAt(ByteBuffer.wrap(header), 0);
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+        return p;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Writes one tensor's bytes (in the dtype it was declared with) at its place. */
+    public void write(String name, ByteBuffer bytes) {
+        TensorEntry t = entries.get(name);
+        if (t == null) throw new IllegalArgumentException("tensor '" + name + "' is not in the layout");
+        if (bytes.remaining() != t.byteSize()) {
+            throw new IllegalStateException("tensor '" + name + "' supplied " + bytes.remaining() + " bytes, expected " + t.byteSize());
+        }
+        if (!written.add(name)) throw new IllegalStateException("tensor '" + name + "' written twice");
+        writeAt(bytes, offsets.get(name));
+    }
+
+    /** A tensor already written, read back (its bytes as laid out). */
+    public ByteBuffer read(String name) {
+        if (!written.contains(name)) throw new IllegalStateException("tensor '" + name + "' was not written");
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(entries.get(name).byteSize())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long pos = offsets.get(name);
+        try {
+            while (b.hasRemaining()) {
+                if (ch.read(b, pos + b.position()) < 0) throw new IOException("file ends early");
+            }
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": reading back failed (" + e.getMessage() + ")", e);
+        }
+        return b.flip();
+    }
+
+    private void writeAt(ByteBuffer b, long pos) {
+        ByteBuffer d = b.duplicate();
+        try {
+            while (d.hasRemaining()) pos += ch.write(d, pos);
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": write failed (" + e.getMessage() + "); nothing was left behind", e);
+        }
+    }
+
+    /** Checks every tensor was written, forces the file to disk and closes it; the file is then complete and kept. */
+    public void finish() {
+        for (String name : entries.keySet()) if (!written.contains(name)) throw new IllegalStateException("tensor '" + name + "' was never written");
+        try {
+            ch.force(true);
+            ch.close();
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": write failed (" + e.getMessage() + "); nothing was left behind", e);
+        }
+        finished = true;
+    }
+
+    /** Closes the file; an unfinished one is deleted. */
+    @Override
+    public void close() {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // deleting anyway
+        }
+        if (!finished) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a later write into the folder removes stale scratch files
+            }
+        }
+    }
+}
