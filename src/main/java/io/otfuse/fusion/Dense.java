@@ -21,8 +21,14 @@ final class Dense {
     /** {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries (else a new array). */
     static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
         if (NativeGemm.usable((long) rows * k * cols)) return NativeGemm.product(a, ta, b, tb, rows, k, cols, out);
-        float[] c = out != null && out.length == rows * cols ? out : new float[rows * cols];
-        java.util.Arrays.fill(c, 0f);
+        if (rows == 1 && !ta && !tb) return RowKernels.rowTimesMatrix(a, b, k, cols); // a vector (bias, LayerNorm) times a map
+        float[] c;
+        if (out != null && out.length == rows * cols) {
+            c = out;
+            java.util.Arrays.fill(c, 0f);
+        } else {
+            c = new float[rows * cols];
+        }
         gemmJava(ta ? transpose(a, k, rows) : a, tb ? transpose(b, cols, k) : b, c, rows, k, cols);
         return c;
     }

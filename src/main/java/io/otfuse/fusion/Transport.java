@@ -41,7 +41,6 @@ public final class Transport {
             }
             return out;
         }
-        if (pre == 1 && post == 1) return RowKernels.rowTimesMatrix(x, mat.dense(), n, m); // a vector (bias, LayerNorm)
         if (post == 1) return Dense.product(x, false, mat.dense(), false, pre, n, m); // rows of x times M
         if (pre == 1) return Dense.product(mat.dense(), true, x, false, m, n, post); // M^T times the [n x post] block
         float[] out = new float[pre * m * post];
