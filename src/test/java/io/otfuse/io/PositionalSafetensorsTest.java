@@ -30,7 +30,7 @@ class PositionalSafetensorsTest {
             for (TensorEntry t : order) p.write(t.name(), t.bytes().get());
             ByteBuffer back = p.read(order.get(0).name());
             ByteBuffer want = order.get(0).bytes().get();
-            assertArrayEquals(bytes(want), bytes(back), "read back");
+            assertArrayEquals(SafetensorsRoundTripTest.bytes(want), SafetensorsRoundTripTest.bytes(back), "read back");
             p.finish();
         }
         assertArrayEquals(Files.readAllBytes(tmp.resolve("seq.safetensors")), Files.readAllBytes(tmp.resolve("pos.safetensors")));
@@ -49,13 +49,5 @@ class PositionalSafetensorsTest {
             assertThrows(IllegalStateException.class, p::finish, "tensors missing");
         }
         assertFalse(Files.exists(f), "an unfinished file is deleted on close");
-    }
-
-    private static byte[] bytes(ByteBuffer b) {
-        ByteBuffer d = b.duplicate();
-        d.rewind();
-        byte[] a = new byte[d.remaining()];
-        d.get(a);
-        return a;
     }
 }

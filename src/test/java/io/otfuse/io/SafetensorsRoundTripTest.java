@@ -48,7 +48,8 @@ class SafetensorsRoundTripTest {
         return ts;
     }
 
-    private static byte[] bytes(ByteBuffer b) {
+    /** The buffer's contents from its start. */
+    static byte[] bytes(ByteBuffer b) {
         ByteBuffer d = b.duplicate();
         d.rewind();
         byte[] a = new byte[d.remaining()];
