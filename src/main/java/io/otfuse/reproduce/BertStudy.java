@@ -89,14 +89,7 @@ public final class BertStudy {
         }
 
         TrainOptions finetuneOptions(long seed) {
-            TrainOptions o = parentOptions(seed);
-            o.epochs = (int) Math.ceil(budget - 1e-9);
-            o.budget = budget;
-            o.lr = ftLr;
-            o.schedule = ftSchedule;
-            o.warmup = ftWarmup;
-            o.evalEvery = evalEvery;
-            return o;
+            return parentOptions(seed).finetune(budget, ftLr, ftSchedule, ftWarmup, evalEvery);
         }
     }
 

@@ -118,14 +118,7 @@ public final class VitStudy {
         }
 
         TrainOptions finetuneOptions(long seed, double budget, double lr, String schedule) {
-            TrainOptions o = parentOptions(seed);
-            o.epochs = (int) Math.ceil(budget - 1e-9);
-            o.budget = budget;
-            o.lr = lr;
-            o.schedule = schedule;
-            o.warmup = ftWarmup;
-            o.evalEvery = evalEvery;
-            return o;
+            return parentOptions(seed).finetune(budget, lr, schedule, ftWarmup, evalEvery);
         }
 
         Recipe defaultRecipe() {

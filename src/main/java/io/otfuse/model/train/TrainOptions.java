@@ -73,6 +73,20 @@ public final class TrainOptions {
         return t;
     }
 
+    /**
+     * Turns these (parent) options into a finetune's: {@code budget} epochs (fractional: the last epoch stops early) at
+     * learning rate {@code lr} with {@code schedule} and {@code warmup}, evaluated every {@code evalEvery} of an epoch.
+     */
+    public TrainOptions finetune(double budget, double lr, String schedule, double warmup, double evalEvery) {
+        this.epochs = (int) Math.ceil(budget - 1e-9);
+        this.budget = budget;
+        this.lr = lr;
+        this.schedule = schedule;
+        this.warmup = warmup;
+        this.evalEvery = evalEvery;
+        return this;
+    }
+
     /** Epochs the loop runs: {@link #epochs}, or the budget rounded up. */
     public int epochCount() {
         return budget > 0 ? (int) Math.ceil(budget - 1e-9) : epochs;
