@@ -17,21 +17,33 @@ final class HeadAware {
         return headsK == headsA && n % headsK == 0 && n / headsK == m / headsA;
     }
 
-    /** {@code h x h} cost of matching head p of model k to head q of the anchor: the exact neuron-matching cost inside them. */
+    /**
+     * {@code h x h} cost of matching head p of model k to head q of the anchor: the exact neuron-matching cost inside them.
+     * The h² block solves are independent and run on all cores; each entry is computed alone, so the result does not
+     * depend on the number of threads.
+     */
     static double[] headCosts(double[] cost, int m, int h, int d) {
         TransportSolver exact = OtAdapter.emd();
         double[] headCost = new double[h * h];
-        for (int p = 0; p < h; p++) {
-            for (int q = 0; q < h; q++) {
-                double[] blk = block(cost, m, p, q, d);
-                TransportSolver.Result r = exact.solve(uniform(d), uniform(d), blk, d, d);
-                double c = 0;
-                double[] rp = r.dense();
-                for (int i = 0; i < blk.length; i++) c += rp[i] * blk[i];
-                headCost[p * h + q] = c;
-            }
-        }
+        double[] u = uniform(d);
+        java.util.stream.IntStream.range(0, h * h).parallel().forEach(pq -> {
+            double[] blk = block(cost, m, pq / h, pq % h, d);
+            headCost[pq] = planCost(exact.solve(u, u, blk, d, d), blk, d);
+        });
         return headCost;
+    }
+
+    /** {@code <P, C>} of a block plan, over its non-zero entries when the solver returned it sparsely. */
+    private static double planCost(TransportSolver.Result r, double[] c, int d) {
+        double s = 0;
+        if (r.sparse() != null) {
+            TransportSolver.Sparse sp = r.sparse();
+            for (int e = 0; e < sp.rows().length; e++) s += sp.mass()[e] * c[sp.rows()[e] * d + sp.cols()[e]];
+            return s;
+        }
+        double[] p = r.dense();
+        for (int i = 0; i < c.length; i++) s += p[i] * c[i];
+        return s;
     }
 
     /** Head p of model k goes to head match[p] of the anchor (exact assignment of the summed head costs). */
