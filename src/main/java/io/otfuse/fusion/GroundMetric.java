@@ -50,28 +50,23 @@ public final class GroundMetric {
     /** Weight normalisation of one feature block (method.md §4 step 1, plus {@code rms}). */
     public static Features normaliseWeights(Features f, String mode) {
         if (mode.equals("none")) return f;
-        float[] x = f.x.clone();
+        float[] in = f.x, x = new float[in.length];
         switch (mode) {
-            case "none" -> { }
             case "row-l2" -> {
                 for (int r = 0; r < f.rows; r++) {
-                    double s = 0;
-                    for (int c = 0; c < f.dim; c++) s += (double) x[r * f.dim + c] * x[r * f.dim + c];
-                    double inv = 1 / (Math.sqrt(s) + 1e-9);
-                    for (int c = 0; c < f.dim; c++) x[r * f.dim + c] *= inv;
+                    double inv = 1 / (Math.sqrt(RowKernels.sumSquares(in, r * f.dim, f.dim)) + 1e-9);
+                    RowKernels.scaleInto(in, r * f.dim, f.dim, inv, x);
                 }
             }
             case "max", "abs-max" -> {
+                boolean abs = mode.equals("abs-max");
                 double mx = Double.NEGATIVE_INFINITY;
-                for (float v : x) mx = Math.max(mx, mode.equals("max") ? v : Math.abs(v));
-                double inv = 1 / (mx + 1e-9);
-                for (int i = 0; i < x.length; i++) x[i] *= inv;
+                for (float v : in) mx = Math.max(mx, abs ? Math.abs(v) : v);
+                RowKernels.scaleInto(in, 0, in.length, 1 / (mx + 1e-9), x);
             }
             case "rms" -> {
-                double s = 0;
-                for (float v : x) s += (double) v * v;
-                double inv = 1 / (Math.sqrt(s / Math.max(1, x.length)) + 1e-9);
-                for (int i = 0; i < x.length; i++) x[i] *= inv;
+                double inv = 1 / (Math.sqrt(RowKernels.sumSquares(in, 0, in.length) / Math.max(1, in.length)) + 1e-9);
+                RowKernels.scaleInto(in, 0, in.length, inv, x);
             }
             default -> throw new IllegalArgumentException("weight norm " + mode);
         }
@@ -80,29 +75,39 @@ public final class GroundMetric {
 
     /** Distances between the rows of X (model k) and Y (anchor), {@code n x m} row-major. */
     public static double[] distance(Features a, Features b, String metric) {
-        return distance(a, b, metric, null);
+        return distance(a, b, metric, null, null);
     }
 
     /** The Gram matrix of the last large distance, kept for the next one of the same size. */
     private static final java.util.concurrent.atomic.AtomicReference<java.lang.ref.SoftReference<float[]>> GRAM = new java.util.concurrent.atomic.AtomicReference<>();
 
-    /** {@link #distance}, written into {@code reuse} when it has exactly {@code n * m} entries (every entry is overwritten). */
-    static double[] distance(Features a, Features b, String metric, double[] reuse) {
+    /**
+     * {@link #distance}, written into {@code reuse} when it has exactly {@code n * m} entries (every entry is overwritten).
+     * When {@code max} is given, {@code max[0]} is set to the largest distance (NaN if any is NaN), or left as it is
+     * when this path does not track it.
+     */
+    static double[] distance(Features a, Features b, String metric, double[] reuse, double[] max) {
         if (a.dim != b.dim) throw new IllegalArgumentException("features have " + a.dim + " and " + b.dim + " values");
         int n = a.rows, m = b.rows, d = a.dim;
         double[] na = new double[n], nb = new double[m];
-        for (int i = 0; i < n; i++) for (int c = 0; c < d; c++) na[i] += (double) a.x[i * d + c] * a.x[i * d + c];
-        for (int j = 0; j < m; j++) for (int c = 0; c < d; c++) nb[j] += (double) b.x[j * d + c] * b.x[j * d + c];
+        for (int i = 0; i < n; i++) na[i] = RowKernels.sumSquares(a.x, i * d, d);
+        for (int j = 0; j < m; j++) nb[j] = RowKernels.sumSquares(b.x, j * d, d);
         double[] out = reuse != null && reuse.length == n * m ? reuse : new double[n * m];
         if (!metric.equals("cosine") && (long) n * m * d > 20_000_000L) {
             // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0)
             java.lang.ref.SoftReference<float[]> ref = GRAM.getAndSet(null);
             float[] g = Dense.product(a.x, false, b.x, true, n, d, m, ref == null ? null : ref.get());
             boolean squared = metric.equals("sq-euclidean");
+            double[] rowMax = new double[n];
             Transport.parallel(n, (lo, hi) -> {
-                for (int i = lo; i < hi; i++) RowKernels.distanceRow(g, na[i], nb, out, i * m, m, squared);
+                for (int i = lo; i < hi; i++) rowMax[i] = RowKernels.distanceRow(g, na[i], nb, out, i * m, m, squared);
             });
             if ((long) n * m >= 1 << 20) GRAM.set(new java.lang.ref.SoftReference<>(g));
+            if (max != null) {
+                double mx = 0;
+                for (double r : rowMax) mx = r > mx || r != r ? r : mx;
+                max[0] = mx;
+            }
             return out;
         }
         Transport.parallel(n, (lo, hi) -> {
@@ -136,9 +141,14 @@ public final class GroundMetric {
 
     /** {@link #normaliseCost} overwriting {@code r}; returns it. */
     static double[] normaliseCostInPlace(double[] r, String mode, double[] clip, double clipReg) {
+        return normaliseCostInPlace(r, mode, clip, clipReg, Double.NaN);
+    }
+
+    /** {@link #normaliseCostInPlace}, with the largest entry of {@code r} when it is already known (NaN: not known). */
+    static double[] normaliseCostInPlace(double[] r, String mode, double[] clip, double clipReg, double knownMax) {
         switch (mode) {
             case "none" -> { }
-            case "max" -> scale(r, max(r));
+            case "max" -> scale(r, Double.isNaN(knownMax) ? max(r) : knownMax);
             case "mean" -> scale(r, Arrays.stream(r).average().orElse(1));
             case "median" -> {
                 double[] s = r.clone();

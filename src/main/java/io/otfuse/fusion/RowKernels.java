@@ -53,10 +53,42 @@ final class RowKernels {
             double sq = Math.max(0, ni + nb[j] - 2.0 * g[base + j]);
             double d = squared ? sq : Math.sqrt(sq);
             out[base + j] = d;
-            mx = d > mx || d != d ? d : mx;
-            if (d != d) return Double.NaN;
+            mx = d != d || mx != mx ? Double.NaN : Math.max(mx, d); // NaN sticks; every entry is written
         }
         return mx;
+    }
+
+    /**
+     * One row of a normalised map: {@code out[base + j] = (float) (plan[base + j] * scale)}, or, when {@code colSums} is
+     * given, {@code plan[base + j] / colSums[j]} (0 where that sum is not positive). Returns the row's non-zero plan entries.
+     */
+    static int normalisedRow(double[] plan, int base, int m, double scale, double[] colSums, float[] out) {
+        if (VECTOR) return RowVectorKernels.normalisedRow(plan, base, m, scale, colSums, out);
+        int nnz = 0;
+        for (int j = 0; j < m; j++) {
+            double p = plan[base + j];
+            if (p == 0) continue;
+            nnz++;
+            out[base + j] = colSums == null ? (float) (p * scale) : colSums[j] > 0 ? (float) (p / colSums[j]) : 0f;
+        }
+        return nnz;
+    }
+
+    /** {@code sum x[i]^2} over {@code x[from .. from + len)}, accumulated in double. */
+    static double sumSquares(float[] x, int from, int len) {
+        if (VECTOR) return RowVectorKernels.sumSquares(x, from, len);
+        double s = 0;
+        for (int i = from; i < from + len; i++) s += (double) x[i] * x[i];
+        return s;
+    }
+
+    /** {@code out[i] = (float) (x[i] * scale)} over {@code [from, from + len)} (the product taken in double). */
+    static void scaleInto(float[] x, int from, int len, double scale, float[] out) {
+        if (VECTOR) {
+            RowVectorKernels.scaleInto(x, from, len, scale, out);
+            return;
+        }
+        for (int i = from; i < from + len; i++) out[i] = (float) (x[i] * scale);
     }
 
     /** {@code out[j] = sum_i x[i] * mat[i * m + j]} (a row vector times an {@code n x m} matrix), on all threads by column blocks. */

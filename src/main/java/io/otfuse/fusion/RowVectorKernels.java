@@ -54,4 +54,48 @@ final class RowVectorKernels {
         }
         return nan ? Double.NaN : r;
     }
+
+    static int normalisedRow(double[] plan, int base, int m, double scale, double[] colSums, float[] out) {
+        int ub = D.loopBound(m), j = 0, nnz = 0;
+        for (; j < ub; j += D.length()) {
+            DoubleVector p = DoubleVector.fromArray(D, plan, base + j);
+            nnz += p.compare(VectorOperators.NE, 0.0).trueCount();
+            DoubleVector v;
+            if (colSums == null) {
+                v = p.mul(scale);
+            } else {
+                DoubleVector c = DoubleVector.fromArray(D, colSums, j);
+                v = p.div(c).blend(0.0, c.compare(VectorOperators.LE, 0.0).or(p.compare(VectorOperators.EQ, 0.0)));
+            }
+            ((FloatVector) v.convertShape(VectorOperators.D2F, F, 0)).intoArray(out, base + j);
+        }
+        for (; j < m; j++) {
+            double p = plan[base + j];
+            if (p == 0) continue;
+            nnz++;
+            out[base + j] = colSums == null ? (float) (p * scale) : colSums[j] > 0 ? (float) (p / colSums[j]) : 0f;
+        }
+        return nnz;
+    }
+
+    static double sumSquares(float[] x, int from, int len) {
+        DoubleVector acc = DoubleVector.zero(D);
+        int ub = from + D.loopBound(len), i = from;
+        for (; i < ub; i += D.length()) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, i).convertShape(VectorOperators.F2D, D, 0);
+            acc = v.fma(v, acc);
+        }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < from + len; i++) s += (double) x[i] * x[i];
+        return s;
+    }
+
+    static void scaleInto(float[] x, int from, int len, double scale, float[] out) {
+        int ub = from + D.loopBound(len), i = from;
+        for (; i < ub; i += D.length()) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, i).convertShape(VectorOperators.F2D, D, 0);
+            ((FloatVector) v.mul(scale).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, i);
+        }
+        for (; i < from + len; i++) out[i] = (float) (x[i] * scale);
+    }
 }

@@ -219,14 +219,11 @@ public final class TransportMap {
         blocks(nb, b -> {
             long c = 0;
             for (int i = b * BLOCK, i1 = Math.min(n, (b + 1) * BLOCK); i < i1; i++) {
-                int base = i * m;
-                for (int j = 0; j < m; j++) {
-                    double p = plan[base + j];
-                    if (p != 0) {
-                        c++;
-                        f[base + j] = value(norm, p, i, j, invRow);
-                    }
-                }
+                c += switch (norm) {
+                    case ROWS -> RowKernels.normalisedRow(plan, i * m, m, n, null, f);
+                    case ROW_STOCHASTIC -> RowKernels.normalisedRow(plan, i * m, m, invRow[i], null, f);
+                    case COL_STOCHASTIC -> RowKernels.normalisedRow(plan, i * m, m, 1, colSums, f);
+                };
             }
             nnz[b] = c;
         });

@@ -70,4 +70,60 @@ class RowKernelsTest {
             assertEquals(s, got[j], 1e-4 * Math.sqrt(n), "column " + j);
         }
     }
+
+    @Test
+    void normalisedRowsEqualTheScalarFormulaBitForBit() {
+        Random r = new Random(10);
+        for (int m : new int[] {1, 8, 13, 1001}) {
+            double[] plan = new double[2 * m], cs = new double[m];
+            for (int j = 0; j < m; j++) {
+                plan[m + j] = r.nextInt(3) == 0 ? 0 : r.nextDouble() * 1e-4;
+                cs[j] = r.nextInt(7) == 0 ? 0 : r.nextDouble() * 1e-2; // an empty column maps to 0
+            }
+            for (boolean byColumn : new boolean[] {false, true}) {
+                float[] out = new float[2 * m];
+                int nnz = RowKernels.normalisedRow(plan, m, m, 3072.0, byColumn ? cs : null, out);
+                int want = 0;
+                for (int j = 0; j < m; j++) {
+                    double p = plan[m + j];
+                    if (p != 0) want++;
+                    float v = p == 0 ? 0f : byColumn ? (cs[j] > 0 ? (float) (p / cs[j]) : 0f) : (float) (p * 3072.0);
+                    assertEquals(v, out[m + j], 0f, "entry " + j + " of " + m + (byColumn ? " by column" : ""));
+                    assertEquals(0f, out[j], 0f, "outside the row");
+                }
+                assertEquals(want, nnz);
+            }
+        }
+    }
+
+    @Test
+    void sumsOfSquaresAndScalingMatchDoubleLoops() {
+        Random r = new Random(11);
+        for (int len : new int[] {1, 8, 15, 4099}) {
+            float[] x = new float[len + 5];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 3);
+            double want = 0;
+            for (int i = 5; i < x.length; i++) want += (double) x[i] * x[i];
+            assertEquals(want, RowKernels.sumSquares(x, 5, len), 1e-14 * want * Math.max(1, Math.log(len)), "length " + len);
+            float[] out = new float[x.length];
+            RowKernels.scaleInto(x, 5, len, 0.37, out);
+            for (int i = 0; i < x.length; i++) assertEquals(i < 5 ? 0f : (float) (x[i] * 0.37), out[i], 0f, "entry " + i);
+        }
+    }
+
+    @Test
+    void aNanDistanceMakesTheRowMaximumNanAndEveryEntryIsStillWritten() {
+        int m = 37;
+        float[] g = new float[m];
+        double[] nb = new double[m];
+        java.util.Arrays.fill(nb, 1.0);
+        g[3] = Float.NaN;
+        double[] out = new double[m];
+        java.util.Arrays.fill(out, -5.0); // a reused array: stale values must all be overwritten
+        assertEquals(Double.NaN, RowKernels.distanceRow(g, 2.0, nb, out, 0, m, true));
+        for (int j = 0; j < m; j++) {
+            if (j == 3) assertEquals(Double.NaN, out[j]);
+            else assertEquals(3.0, out[j], 0.0, "entry " + j);
+        }
+    }
 }
