@@ -323,19 +323,24 @@ public final class Executor {
         t0 = Profile.start();
         double[] reuse = spareCost == null ? null : spareCost.get();
         spareCost = null;
-        double[] d = GroundMetric.distance(f[0], f[1], o.metric, reuse);
+        double[] max = {Double.NaN};
+        double[] d = GroundMetric.distance(f[0], f[1], o.metric, reuse, max);
         Profile.add("cost.distance", t0);
         t0 = Profile.start();
-        int bad = finiteCosts(d);
-        double[] c = GroundMetric.normaliseCostInPlace(d, o.costNorm, o.clip, o.clipReg); // d is ours: no copy
+        // a finite largest distance means every distance is finite (NaN and +Inf would be the largest)
+        int bad = Double.isFinite(max[0]) ? 0 : finiteCosts(d);
+        double[] c = GroundMetric.normaliseCostInPlace(d, o.costNorm, o.clip, o.clipReg, bad == 0 ? max[0] : Double.NaN); // d is ours: no copy
         // dividing finite costs by their (positive) maximum cannot make them non-finite
         if (bad > 0 || !o.costNorm.equals("max")) bad += finiteCosts(c);
         Profile.add("cost.normalise", t0);
+        if (bad > 0) nonFiniteCosts.put(pass + ":" + sp.id() + ":" + k, bad);
         if (bad > 0 && warnedNonFinite.add(sp.id())) progress.accept("warning: " + sp.id() + ": non-finite costs (NaN/Inf weights) replaced by the largest finite cost");
         return c;
     }
 
     private final java.util.Set<String> warnedNonFinite = new java.util.HashSet<>();
+    /** How many non-finite entries {@link #cost} replaced, per pass, space and model, for the space's report. */
+    private final Map<String, Integer> nonFiniteCosts = new HashMap<>();
 
     /**
      * Cost of the shared stream from every tensor with one axis on the stream, the other axes moved by the current maps:
@@ -358,13 +363,16 @@ public final class Executor {
             for (int i = 0; i < sq.length; i++) sq[i] += d[i];
         }
         if (!o.metric.equals("sq-euclidean")) for (int i = 0; i < sq.length; i++) sq[i] = Math.sqrt(sq[i]);
-        return GroundMetric.normaliseCost(sq, o.costNorm, o.clip, o.clipReg);
+        double[] c = GroundMetric.normaliseCost(sq, o.costNorm, o.clip, o.clipReg);
+        int bad = finiteCosts(c);
+        if (bad > 0) nonFiniteCosts.put(pass + ":" + Planner.STREAM + ":" + k, bad);
+        return c;
     }
 
     private TransportMap solveWith(Plan.Space sp, int k, Map<String, Object> rep, double[] cost) {
         int n = size(sp, k), m = size(sp, anchor);
-        int nonFinite = finiteCosts(cost);
-        if (nonFinite > 0) rep.put("warning_nonfinite", nonFinite + " NaN/Inf cost entries (non-finite weights) replaced by the largest finite cost");
+        Integer nonFinite = nonFiniteCosts.remove(pass + ":" + sp.id() + ":" + k); // costs come finite from cost() / refinedStreamCost()
+        if (nonFinite != null) rep.put("warning_nonfinite", nonFinite + " NaN/Inf cost entries (non-finite weights) replaced by the largest finite cost");
         TransportSolver solver = solverFor(sp, k, n, m);
         double[] a = new double[n], b = new double[m];
         Arrays.fill(a, 1.0 / n);
@@ -436,7 +444,7 @@ public final class Executor {
                 Shaped mk = moveOthers(t, k, src.axis());
                 if (cacheMoved && t.blocks().stream().allMatch(bl -> bl < 0)) moved.put(k + "\u0000" + t.name(), new Moved(src.axis(), mk));
                 fk.add(rowsOf(mk, src.axis()));
-                fa.add(rowsOf(new Shaped(read(anchor, t.name()), shape(anchor, t.name())), src.axis()));
+                fa.add(rowsOf(new Shaped(anchorTensor(t.name()), shape(anchor, t.name())), src.axis()));
             }
             if (o.normAfterConcat) {
                 byBlockK[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fk), weightNorm);
@@ -540,10 +548,11 @@ public final class Executor {
         for (int k = 0; k < models.size(); k++) {
             double w = o.weight(k, models.size(), t.encoder());
             Moved part = moved.remove(k + "\u0000" + t.name());
+            float[] kept = k == anchor ? anchorKept.remove(t.name()) : null;
             if (w == 0) continue;
             Shaped x;
             if (k == anchor) {
-                x = new Shaped(read(k, t.name()), target);
+                x = new Shaped(kept != null ? kept : read(k, t.name()), target);
             } else if (part != null) {
                 // finish the tensor the cost step already moved on its other axes
                 TransportMap.Matrix mat = map(t.spaces().get(part.axis()), k).normalised(norm(t.dirs().get(part.axis())));
@@ -570,6 +579,14 @@ public final class Executor {
         }
         shapes.put(t.name(), target);
         Profile.add("fuse.tensor", tf);
+    }
+
+    /** Anchor tensors read for a cost, kept until they are fused (when {@link #cacheMoved}): each is read once. */
+    private final Map<String, float[]> anchorKept = new HashMap<>();
+
+    private float[] anchorTensor(String name) {
+        if (!cacheMoved) return read(anchor, name);
+        return anchorKept.computeIfAbsent(name, x -> read(anchor, x));
     }
 
     private Plan.Tensor tensor(String name) {
