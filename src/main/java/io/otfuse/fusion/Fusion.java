@@ -40,6 +40,8 @@ public final class Fusion {
             o.validate(models.size());
             Plan plan = Executor.planFor(models, o);
             Checkpoint a = models.get(o.anchor);
+            long h = a.config().hiddenSize;
+            NativeGemm.preload(h * h * h); // the smallest product of a layer's moves
             DType dtype = o.dtype != null ? DType.fromUser(o.dtype) : a.weights().mainFloatType();
             long shardBytes = o.maxShardSize == null ? 0 : ByteSizes.parse(o.maxShardSize, "--max-shard-size");
             if (shouldSpill(a, plan)) {

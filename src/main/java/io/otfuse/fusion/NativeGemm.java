@@ -33,6 +33,17 @@ public final class NativeGemm {
         return a;
     }
 
+    /**
+     * Starts loading the engine on a background thread when products of {@code macs} multiply-adds will run on it, so the
+     * load (about half a second) overlaps the first reads and costs instead of delaying the first large product.
+     */
+    public static void preload(long macs) {
+        if (macs < THRESHOLD || available != null || "java".equals(System.getProperty("otfuse.gemm"))) return;
+        Thread t = new Thread(NativeGemm::init, "otfuse-engine-load");
+        t.setDaemon(true);
+        t.start();
+    }
+
     private static synchronized boolean init() {
         if (available != null) return available;
         if ("java".equals(System.getProperty("otfuse.gemm"))) return available = false;
