@@ -450,10 +450,8 @@ public final class Executor {
                 byBlockK[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fk), weightNorm);
                 byBlockA[b] = GroundMetric.normaliseWeights(GroundMetric.Features.concat(fa), weightNorm);
             } else {
-                fk.replaceAll(f -> GroundMetric.normaliseWeights(f, weightNorm));
-                fa.replaceAll(f -> GroundMetric.normaliseWeights(f, weightNorm));
-                byBlockK[b] = GroundMetric.Features.concat(fk);
-                byBlockA[b] = GroundMetric.Features.concat(fa);
+                byBlockK[b] = GroundMetric.normaliseAndConcat(fk, weightNorm);
+                byBlockA[b] = GroundMetric.normaliseAndConcat(fa, weightNorm);
             }
         }
         return new GroundMetric.Features[] {GroundMetric.stack(byBlockK), GroundMetric.stack(byBlockA)};
@@ -523,12 +521,12 @@ public final class Executor {
         for (int d = axis + 1; d < shape.length; d++) post *= (int) shape[d];
         int dim = pre * post;
         if (pre == 1) return new GroundMetric.Features(s.x(), n, dim); // the first axis: already rows (shared, read-only)
-        if (post == 1) return new GroundMetric.Features(Dense.transpose(s.x(), pre, n), n, dim); // the last axis: a transpose
+        if (post == 1) return new GroundMetric.Features(Dense.transpose(s.x(), pre, n), n, dim, true); // the last axis: a transpose
         float[] out = new float[n * dim];
         for (int p = 0; p < pre; p++) {
             for (int i = 0; i < n; i++) System.arraycopy(s.x(), (p * n + i) * post, out, i * dim + p * post, post);
         }
-        return new GroundMetric.Features(out, n, dim);
+        return new GroundMetric.Features(out, n, dim, true);
     }
 
     TransportMap.Norm norm(ArchSpec.Dir dir) {

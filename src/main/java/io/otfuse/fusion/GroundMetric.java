@@ -10,8 +10,16 @@ import java.util.Arrays;
 public final class GroundMetric {
     private GroundMetric() {}
 
-    /** Features of {@code rows} neurons, {@code dim} values each, row-major. */
-    public record Features(float[] x, int rows, int dim) {
+    /**
+     * Features of {@code rows} neurons, {@code dim} values each, row-major. {@code owned}: the array is this value's own
+     * (not a tensor's shared storage), so normalisation may overwrite it.
+     */
+    public record Features(float[] x, int rows, int dim, boolean owned) {
+        /** Features over an array that may be shared: never written. */
+        public Features(float[] x, int rows, int dim) {
+            this(x, rows, dim, false);
+        }
+
         /** The parts side by side (each row the concatenation of the parts' rows); one part is returned as it is. */
         public static Features concat(java.util.List<Features> parts) {
             if (parts.size() == 1) return parts.get(0);
@@ -26,7 +34,7 @@ public final class GroundMetric {
                 for (int r = 0; r < rows; r++) System.arraycopy(f.x, r * f.dim, x, r * dim + off, f.dim);
                 off += f.dim;
             }
-            return new Features(x, rows, dim);
+            return new Features(x, rows, dim, true);
         }
     }
 
@@ -44,33 +52,66 @@ public final class GroundMetric {
             System.arraycopy(f.x(), 0, x, off, f.x().length);
             off += f.x().length;
         }
-        return new Features(x, rows, dim);
+        return new Features(x, rows, dim, true);
     }
 
-    /** Weight normalisation of one feature block (method.md §4 step 1, plus {@code rms}). */
+    /** Weight normalisation of one feature block (method.md §4 step 1, plus {@code rms}); in place when the features own their array. */
     public static Features normaliseWeights(Features f, String mode) {
         if (mode.equals("none")) return f;
-        float[] in = f.x, x = new float[in.length];
+        float[] x = f.owned ? f.x : new float[f.x.length];
+        scaled(f, mode, x, f.dim, 0);
+        return new Features(x, f.rows, f.dim, true);
+    }
+
+    /**
+     * The parts side by side, each normalised on its own ({@link #normaliseWeights}), written straight into the
+     * concatenation (no normalised copy of each part).
+     */
+    public static Features normaliseAndConcat(java.util.List<Features> parts, String mode) {
+        if (parts.size() == 1) return normaliseWeights(parts.get(0), mode);
+        if (mode.equals("none")) return Features.concat(parts);
+        int rows = parts.get(0).rows, dim = 0;
+        for (Features f : parts) {
+            if (f.rows != rows) throw new IllegalArgumentException("feature blocks disagree on rows");
+            dim += f.dim;
+        }
+        float[] x = new float[rows * dim];
+        int off = 0;
+        for (Features f : parts) {
+            scaled(f, mode, x, dim, off);
+            off += f.dim;
+        }
+        return new Features(x, rows, dim, true);
+    }
+
+    /** Writes {@code f} normalised by {@code mode} into {@code out}: row r at {@code r * outDim + off}. */
+    private static void scaled(Features f, String mode, float[] out, int outDim, int off) {
+        float[] in = f.x;
+        int d = f.dim;
         switch (mode) {
             case "row-l2" -> {
                 for (int r = 0; r < f.rows; r++) {
-                    double inv = 1 / (Math.sqrt(RowKernels.sumSquares(in, r * f.dim, f.dim)) + 1e-9);
-                    RowKernels.scaleInto(in, r * f.dim, f.dim, inv, x);
+                    RowKernels.scaleInto(in, r * d, d, 1 / (Math.sqrt(RowKernels.sumSquares(in, r * d, d)) + 1e-9), out, r * outDim + off);
                 }
+                return;
             }
             case "max", "abs-max" -> {
                 boolean abs = mode.equals("abs-max");
                 double mx = Double.NEGATIVE_INFINITY;
                 for (float v : in) mx = Math.max(mx, abs ? Math.abs(v) : v);
-                RowKernels.scaleInto(in, 0, in.length, 1 / (mx + 1e-9), x);
+                scaleRows(f, 1 / (mx + 1e-9), out, outDim, off);
             }
-            case "rms" -> {
-                double inv = 1 / (Math.sqrt(RowKernels.sumSquares(in, 0, in.length) / Math.max(1, in.length)) + 1e-9);
-                RowKernels.scaleInto(in, 0, in.length, inv, x);
-            }
+            case "rms" -> scaleRows(f, 1 / (Math.sqrt(RowKernels.sumSquares(in, 0, in.length) / Math.max(1, in.length)) + 1e-9), out, outDim, off);
             default -> throw new IllegalArgumentException("weight norm " + mode);
         }
-        return new Features(x, f.rows, f.dim);
+    }
+
+    private static void scaleRows(Features f, double s, float[] out, int outDim, int off) {
+        if (outDim == f.dim && off == 0) {
+            RowKernels.scaleInto(f.x, 0, f.x.length, s, out, 0);
+            return;
+        }
+        for (int r = 0; r < f.rows; r++) RowKernels.scaleInto(f.x, r * f.dim, f.dim, s, out, r * outDim + off);
     }
 
     /** Distances between the rows of X (model k) and Y (anchor), {@code n x m} row-major. */

@@ -82,13 +82,13 @@ final class RowKernels {
         return s;
     }
 
-    /** {@code out[i] = (float) (x[i] * scale)} over {@code [from, from + len)} (the product taken in double). */
-    static void scaleInto(float[] x, int from, int len, double scale, float[] out) {
+    /** {@code out[to + i] = (float) (x[from + i] * scale)} for {@code i < len} (the product taken in double; {@code out} may be {@code x}). */
+    static void scaleInto(float[] x, int from, int len, double scale, float[] out, int to) {
         if (VECTOR) {
-            RowVectorKernels.scaleInto(x, from, len, scale, out);
+            RowVectorKernels.scaleInto(x, from, len, scale, out, to);
             return;
         }
-        for (int i = from; i < from + len; i++) out[i] = (float) (x[i] * scale);
+        for (int i = 0; i < len; i++) out[to + i] = (float) (x[from + i] * scale);
     }
 
     /** {@code out[j] = sum_i x[i] * mat[i * m + j]} (a row vector times an {@code n x m} matrix), on all threads by column blocks. */

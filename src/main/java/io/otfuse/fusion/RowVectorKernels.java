@@ -90,12 +90,12 @@ final class RowVectorKernels {
         return s;
     }
 
-    static void scaleInto(float[] x, int from, int len, double scale, float[] out) {
-        int ub = from + D.loopBound(len), i = from;
+    static void scaleInto(float[] x, int from, int len, double scale, float[] out, int to) {
+        int ub = D.loopBound(len), i = 0;
         for (; i < ub; i += D.length()) {
-            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, i).convertShape(VectorOperators.F2D, D, 0);
-            ((FloatVector) v.mul(scale).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, i);
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, from + i).convertShape(VectorOperators.F2D, D, 0);
+            ((FloatVector) v.mul(scale).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, to + i);
         }
-        for (; i < from + len; i++) out[i] = (float) (x[i] * scale);
+        for (; i < len; i++) out[to + i] = (float) (x[from + i] * scale);
     }
 }

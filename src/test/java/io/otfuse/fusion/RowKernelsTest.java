@@ -105,9 +105,9 @@ class RowKernelsTest {
             double want = 0;
             for (int i = 5; i < x.length; i++) want += (double) x[i] * x[i];
             assertEquals(want, RowKernels.sumSquares(x, 5, len), 1e-14 * want * Math.max(1, Math.log(len)), "length " + len);
-            float[] out = new float[x.length];
-            RowKernels.scaleInto(x, 5, len, 0.37, out);
-            for (int i = 0; i < x.length; i++) assertEquals(i < 5 ? 0f : (float) (x[i] * 0.37), out[i], 0f, "entry " + i);
+            float[] out = new float[x.length + 2];
+            RowKernels.scaleInto(x, 5, len, 0.37, out, 7);
+            for (int i = 0; i < out.length; i++) assertEquals(i < 7 ? 0f : (float) (x[i - 2] * 0.37), out[i], 0f, "entry " + i);
         }
     }
 
@@ -124,6 +124,31 @@ class RowKernelsTest {
         for (int j = 0; j < m; j++) {
             if (j == 3) assertEquals(Double.NaN, out[j]);
             else assertEquals(3.0, out[j], 0.0, "entry " + j);
+        }
+    }
+
+    @Test
+    void normalisedConcatenationEqualsNormalisingEachPartThenConcatenating() {
+        Random r = new Random(12);
+        for (String mode : new String[] {"row-l2", "max", "abs-max", "rms", "none"}) {
+            java.util.List<GroundMetric.Features> parts = new java.util.ArrayList<>();
+            for (int dim : new int[] {5, 1, 19}) {
+                float[] x = new float[7 * dim];
+                for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 2 - 0.5);
+                parts.add(new GroundMetric.Features(x, 7, dim));
+            }
+            java.util.List<float[]> before = parts.stream().map(f -> f.x().clone()).toList();
+            GroundMetric.Features want = GroundMetric.Features.concat(parts.stream().map(f -> GroundMetric.normaliseWeights(f, mode)).toList());
+            GroundMetric.Features got = GroundMetric.normaliseAndConcat(parts, mode);
+            assertEquals(want.dim(), got.dim());
+            for (int i = 0; i < want.x().length; i++) assertEquals(want.x()[i], got.x()[i], 0f, mode + " entry " + i);
+            for (int p = 0; p < parts.size(); p++) org.junit.jupiter.api.Assertions.assertArrayEquals(before.get(p), parts.get(p).x(), "shared part " + p + " unchanged");
+            // owned features are normalised in place, with the same values
+            GroundMetric.Features own = new GroundMetric.Features(before.get(2).clone(), 7, 19, true);
+            GroundMetric.Features copy = GroundMetric.normaliseWeights(new GroundMetric.Features(before.get(2), 7, 19), mode);
+            GroundMetric.Features in = GroundMetric.normaliseWeights(own, mode);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(copy.x(), in.x(), mode);
+            if (!mode.equals("none")) org.junit.jupiter.api.Assertions.assertSame(own.x(), in.x(), mode + ": in place");
         }
     }
 }
