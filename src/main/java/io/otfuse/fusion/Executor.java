@@ -442,7 +442,7 @@ public final class Executor {
                 if (src.block() != b) continue;
                 Plan.Tensor t = tensor(src.tensor());
                 Shaped mk = moveOthers(t, k, src.axis());
-                if (cacheMoved && t.blocks().stream().allMatch(bl -> bl < 0)) moved.put(k + "\u0000" + t.name(), new Moved(src.axis(), mk));
+                if (cacheMoved && t.blocks().stream().allMatch(bl -> bl < 0) && worthKeeping(t, k, src.axis())) moved.put(k + "\u0000" + t.name(), new Moved(src.axis(), mk));
                 fk.add(rowsOf(mk, src.axis()));
                 fa.add(rowsOf(new Shaped(anchorTensor(t.name()), shape(anchor, t.name())), src.axis()));
             }
@@ -579,12 +579,26 @@ public final class Executor {
         Profile.add("fuse.tensor", tf);
     }
 
-    /** Anchor tensors read for a cost, kept until they are fused (when {@link #cacheMoved}): each is read once. */
+    /**
+     * Anchor tensors read for a cost, kept until they are fused (when {@link #cacheMoved}): each is read once. Tensors
+     * above {@link #KEEP_READ_FLOATS} are read again instead (an embedding matrix would double the live heap).
+     */
     private final Map<String, float[]> anchorKept = new HashMap<>();
+    private static final long KEEP_READ_FLOATS = 8L << 20;
 
     private float[] anchorTensor(String name) {
-        if (!cacheMoved) return read(anchor, name);
+        if (!cacheMoved || numel(shape(anchor, name)) > KEEP_READ_FLOATS) return read(anchor, name);
         return anchorKept.computeIfAbsent(name, x -> read(anchor, x));
+    }
+
+    /**
+     * Whether model k's tensor, moved for a cost on every axis but {@code axis}, is kept for fusing: when a move was
+     * done (GEMMs saved) or the tensor is small; a large tensor with nothing moved is cheaper to read again.
+     */
+    private boolean worthKeeping(Plan.Tensor t, int k, int axis) {
+        if (numel(shape(k, t.name())) <= KEEP_READ_FLOATS) return true;
+        for (int a = 0; a < t.spaces().size(); a++) if (a != axis && t.spaces().get(a) != null) return true;
+        return false;
     }
 
     private Plan.Tensor tensor(String name) {

@@ -76,22 +76,33 @@ public final class NativeGemm {
         return product(a, ta, b, tb, rows, k, cols, null);
     }
 
-    /** {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries. */
+    /**
+     * {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries. A large untransposed
+     * {@code A} (an embedding matrix) is multiplied in blocks of rows of at most {@link #CHUNK_BYTES}, so the engine's
+     * copy of it and of the result never hold more than a block.
+     */
     static synchronized float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
         long t0 = TRACE ? System.nanoTime() : Profile.start();
-        try (NDManager m = engine.newBaseManager()) {
-            bufA = fill(bufA, a);
-            bufB = fill(bufB, b);
-            NDArray x = m.create(view(bufA, a.length), ta ? new Shape(k, rows) : new Shape(rows, k), DataType.FLOAT32);
-            NDArray y = m.create(view(bufB, b.length), tb ? new Shape(cols, k) : new Shape(k, cols), DataType.FLOAT32);
-            if (ta) x = x.transpose();
-            if (tb) y = y.transpose();
-            if (out == null || out.length != rows * cols) out = new float[rows * cols];
-            long t1 = System.nanoTime();
-            NDArray z = x.matMul(y);
-            long t2 = System.nanoTime();
-            z.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out); // a view of the result: one copy
-            if (TRACE) System.err.printf("gemm %d x %d x %d ta=%b tb=%b in %.1f mm %.1f out %.1f ms%n", rows, k, cols, ta, tb, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (System.nanoTime() - t2) / 1e6);
+        if (out == null || out.length != rows * cols) out = new float[rows * cols];
+        try {
+            bufB = fill(bufB, b, 0, b.length);
+            long chunks = ta ? 1 : Math.max(1, (4L * rows * Math.max(k, cols) + CHUNK_BYTES - 1) / CHUNK_BYTES);
+            int step = (int) ((rows + chunks - 1) / chunks);
+            for (int r0 = 0; r0 < rows; r0 += step) {
+                int r = Math.min(step, rows - r0);
+                try (NDManager m = engine.newBaseManager()) {
+                    bufA = ta ? fill(bufA, a, 0, a.length) : fill(bufA, a, r0 * k, r * k);
+                    NDArray x = m.create(view(bufA, ta ? a.length : r * k), ta ? new Shape(k, rows) : new Shape(r, k), DataType.FLOAT32);
+                    NDArray y = m.create(view(bufB, b.length), tb ? new Shape(cols, k) : new Shape(k, cols), DataType.FLOAT32);
+                    if (ta) x = x.transpose();
+                    if (tb) y = y.transpose();
+                    long t1 = System.nanoTime();
+                    NDArray z = x.matMul(y);
+                    long t2 = System.nanoTime();
+                    z.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out, r0 * cols, r * cols); // a view of the result: one copy
+                    if (TRACE) System.err.printf("gemm %d x %d x %d ta=%b tb=%b in %.1f mm %.1f out %.1f ms%n", r, k, cols, ta, tb, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (System.nanoTime() - t2) / 1e6);
+                }
+            }
             return out;
         } finally {
             bufA = keepSmall(bufA); // after the engine's arrays are closed
@@ -100,15 +111,21 @@ public final class NativeGemm {
         }
     }
 
+    /** Largest block of an untransposed left operand (or of its result) handed to the engine at once. */
+    static final long CHUNK_BYTES = 48L << 20;
+
     private static final boolean TRACE = Boolean.getBoolean("otfuse.gemm.trace");
     private static ByteBuffer bufA, bufB;
 
-    /** A direct native-order buffer holding {@code x} at its start: {@code buf} itself when it is large enough. */
-    private static ByteBuffer fill(ByteBuffer buf, float[] x) {
-        long bytes = 4L * x.length;
-        if (buf == null || buf.capacity() < bytes) buf = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+    /** A direct native-order buffer holding {@code x[from .. from + len)} at its start: {@code buf} itself when it is large enough. */
+    private static ByteBuffer fill(ByteBuffer buf, float[] x, int from, int len) {
+        long bytes = 4L * len;
+        if (buf == null || buf.capacity() < bytes) {
+            if (buf != null) free(buf);
+            buf = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+        }
         buf.clear();
-        buf.asFloatBuffer().put(x);
+        buf.asFloatBuffer().put(x, from, len);
         return buf;
     }
 

@@ -36,9 +36,10 @@ class FastPathsTest {
 
     @Test
     void productsWithTransposedOperandsMatchTheDefinition() {
-        // 37 x 23 x 41 stays on the Java kernel; the others (36-47 M multiply-adds) go to the engine when it loads, the
-        // last one through operand buffers left larger by the one before
-        for (int[] dims : new int[][] {{37, 23, 41}, {520, 310, 290}, {400, 300, 300}}) {
+        // 37 x 23 x 41 stays on the Java kernel; the others (36-216 M multiply-adds) go to the engine when it loads, the
+        // third through operand buffers left larger by the one before, the last (a 54 MB result) in two blocks of rows
+        // when A is not transposed
+        for (int[] dims : new int[][] {{37, 23, 41}, {520, 310, 290}, {400, 300, 300}, {13500, 16, 1000}}) {
             int rows = dims[0], k = dims[1], cols = dims[2];
             float[] a = gaussian(rows * k, 1), b = gaussian(k * cols, 2);
             for (boolean ta : new boolean[] {false, true}) {
