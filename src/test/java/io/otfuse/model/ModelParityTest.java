@@ -1,5 +1,6 @@
 package io.otfuse.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.otfuse.io.BertConfig;
 import io.otfuse.io.Checkpoint;
+import io.otfuse.io.CheckpointWriter;
+import io.otfuse.io.DType;
+import io.otfuse.io.HfLayout;
 import io.otfuse.io.VitConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -114,6 +118,32 @@ class ModelParityTest {
                     }
                 }
                 assertTrue(worst < 1e-4, "BERT logits differ from the double reference: relative error " + worst);
+            }
+        }
+    }
+
+    /**
+     * Weights read from the file straight into engine memory (F32, and F16 widened on the way) are the arrays built from
+     * the file's floats, and give the same logits.
+     */
+    @Test
+    void loadReadsTheSameWeightsAsTheFloatsOfTheFile() {
+        VitConfig cfg = VitConfig.create(48, 2, 3, 80, 12, 4, 3, List.of("a", "b", "c"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            try (Params p = Params.fromFloats(cfg, Reference.randomWeights(cfg, 31), m)) {
+                p.save(tmp.resolve("f32"), false, List.of(), Map.of());
+                new CheckpointWriter(tmp.resolve("f16"), false).config(cfg).tensors(p.entries(DType.F16)).write();
+            }
+            NDArray x = m.create(flat(images(2, 3, 12, 32)), new Shape(2, 3, 12, 12));
+            for (String d : List.of("f32", "f16")) {
+                try (Checkpoint ck = Checkpoint.open(tmp.resolve(d)); VitModel loaded = VitModel.load(ck, m)) {
+                    Map<String, float[]> floats = new java.util.LinkedHashMap<>();
+                    for (String n : HfLayout.expected(cfg).keySet()) floats.put(n, ck.readFloats(n));
+                    try (VitModel copied = new VitModel(Params.fromFloats(cfg, floats, m))) {
+                        for (String n : floats.keySet()) assertArrayEquals(floats.get(n), loaded.params().get(n).toFloatArray(), d + " " + n);
+                        assertArrayEquals(copied.forward(x, null).toFloatArray(), loaded.forward(x, null).toFloatArray(), d + " logits");
+                    }
+                }
             }
         }
     }
