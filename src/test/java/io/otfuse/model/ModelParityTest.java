@@ -148,6 +148,25 @@ class ModelParityTest {
         }
     }
 
+    /** An inference forward frees each layer's temporaries when the layer is done (only its output stays); training keeps them. */
+    @Test
+    void inferenceForwardKeepsOnlyTheLayersOutputs() {
+        int[][] kept = new int[2][2]; // [inference, training][2 layers, 4 layers]
+        for (int l = 0; l < 2; l++) {
+            VitConfig cfg = VitConfig.create(48, 2 + 2 * l, 3, 80, 12, 4, 3, List.of("a", "b", "c"));
+            try (NDManager m = NDManager.newBaseManager(); VitModel model = new VitModel(Params.fromFloats(cfg, Reference.randomWeights(cfg, 41), m))) {
+                for (int training = 0; training < 2; training++) {
+                    try (NDManager sub = m.newSubManager()) {
+                        model.forward(sub.create(flat(images(2, 3, 12, 42)), new Shape(2, 3, 12, 12)), null, training == 1);
+                        kept[training][l] = sub.getManagedArrays().size();
+                    }
+                }
+            }
+        }
+        assertEquals(2, kept[0][1] - kept[0][0], "two more layers, two more outputs");
+        assertTrue(kept[1][1] - kept[1][0] > 10, "training keeps every intermediate: " + kept[1][0] + " and " + kept[1][1]);
+    }
+
     @Test
     void tapRecordsPreGeluActivation() {
         VitConfig cfg = VitConfig.create(48, 2, 3, 80, 12, 4, 3, List.of("a", "b", "c"));
