@@ -1,6 +1,8 @@
 package io.otfuse.fusion;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.otfuse.io.BertConfig;
 import io.otfuse.io.Checkpoint;
@@ -23,13 +25,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * Activations from the project's own ViT and BERT forwards: every model runs the same samples, drawn
  * with the fusion seed from the training split of the data set (Fashion-MNIST images for ViT, WordNet
- * gloss blocks for BERT by default), and the requested HF module outputs are recorded through taps.
+ * gloss blocks for BERT by default), and the requested HF module outputs are handed on through taps as the forward
+ * computes them, one batch of samples at a time, without copies.
  */
 public final class ModelActivationSource implements ActivationSource {
     private static final int BATCH = 50;
@@ -40,17 +43,24 @@ public final class ModelActivationSource implements ActivationSource {
     }
 
     @Override
-    public Map<String, List<float[][]>> collect(Path dir, List<String> modules, Samples s) {
+    public void collect(Path dir, List<String> modules, Samples s, Consumer<Outputs> sink) {
         if (s.count() <= 0) throw new OtfuseException(ExitCode.USAGE, "--samples must be positive, got " + s.count());
         try (Checkpoint ck = Checkpoint.open(dir); NDManager m = NDManager.newBaseManager()) {
-            Taps taps = Taps.of(modules.toArray(String[]::new));
+            Taps taps = Taps.of((module, x) -> sink.accept(outputs(module, x)), modules.toArray(String[]::new));
             if (ck.config() instanceof VitConfig vc) {
                 vit(ck, vc, m, taps, s);
             } else {
                 bert(ck, (BertConfig) ck.config(), m, taps, s);
             }
-            return taps.all();
         }
+    }
+
+    /** A module's output as a view of the engine's memory (a contiguous copy first when it is a strided view, like Q, K and V). */
+    private static Outputs outputs(String module, NDArray x) {
+        NDArray f = x.toType(DataType.FLOAT32, false);
+        long[] shape = f.getShape().getShape();
+        int tokens = shape.length == 3 ? (int) shape[1] : 1;
+        return new Outputs(module, (int) shape[0], tokens, (int) shape[shape.length - 1], f.toByteBuffer(true));
     }
 
     private static void vit(Checkpoint ck, VitConfig vc, NDManager m, Taps taps, Samples s) {
