@@ -37,6 +37,9 @@ import java.util.function.Consumer;
 public final class ModelActivationSource implements ActivationSource {
     private static final int BATCH = 50;
 
+    private ImageSet images;
+    private Samples imagesFor;
+
     @Override
     public String defaultData(ModelConfig.Family family) {
         return family == ModelConfig.Family.VIT ? "fashion-mnist@train" : "wordnet@train";
@@ -63,16 +66,28 @@ public final class ModelActivationSource implements ActivationSource {
         return new Outputs(module, (int) shape[0], tokens, (int) shape[shape.length - 1], f.toByteBuffer(true));
     }
 
-    private static void vit(Checkpoint ck, VitConfig vc, NDManager m, Taps taps, Samples s) {
-        ImageSet set = ImageData.load(s.data(), "train");
-        if (set.size() < s.count()) {
-            throw new OtfuseException(ExitCode.USAGE, "--samples " + s.count() + " exceeds the " + set.size() + " images of " + s.data());
+    /**
+     * The images to run, in the order they run: the first {@code count} of the training split shuffled with the seed.
+     * Kept for the next model, which runs the same ones (the data set is read once per fusion).
+     */
+    private ImageSet images(Samples s) {
+        if (!s.equals(imagesFor)) {
+            ImageSet set = ImageData.load(s.data(), "train");
+            if (set.size() < s.count()) {
+                throw new OtfuseException(ExitCode.USAGE, "--samples " + s.count() + " exceeds the " + set.size() + " images of " + s.data());
+            }
+            images = set.select(Arrays.copyOf(shuffled(set.size(), s.seed()), s.count()));
+            imagesFor = s;
         }
-        int[] order = shuffled(set.size(), s.seed());
+        return images;
+    }
+
+    private void vit(Checkpoint ck, VitConfig vc, NDManager m, Taps taps, Samples s) {
+        ImageSet set = images(s);
         Preprocessor pre = Preprocessor.read(ck.dir(), vc.numChannels, vc.imageSize);
         try (VitModel model = VitModel.load(ck, m)) {
             for (int b = 0; b < s.count(); b += BATCH) {
-                int[] idx = Arrays.copyOfRange(order, b, Math.min(s.count(), b + BATCH));
+                int[] idx = java.util.stream.IntStream.range(b, Math.min(s.count(), b + BATCH)).toArray();
                 try (NDManager sub = m.newSubManager()) {
                     model.forward(pre.batch(sub, set, idx), taps);
                 }

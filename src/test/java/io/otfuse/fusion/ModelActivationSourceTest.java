@@ -65,9 +65,11 @@ class ModelActivationSourceTest {
         Path a = TinyModels.write(tmp.resolve("s"), c, 5, 0.2);
         ModelActivationSource src = new ModelActivationSource();
         String tap = "vit.encoder.layer.0.intermediate.dense";
+        // the second call runs the images the source kept from the first; a fresh source reads them again
         float[] x = values(src, a, tap, 1), y = values(src, a, tap, 1), z = values(src, a, tap, 2);
         assertEquals(6 * 17 * 20, x.length);
         assertArrayEquals(x, y);
+        assertArrayEquals(x, values(new ModelActivationSource(), a, tap, 1));
         assertFalse(java.util.Arrays.equals(x, z));
     }
 
