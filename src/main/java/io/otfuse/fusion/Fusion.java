@@ -8,7 +8,6 @@ import io.otfuse.io.ByteSizes;
 import io.otfuse.io.CheckpointWriter;
 import io.otfuse.io.DType;
 import io.otfuse.io.TensorEntry;
-import io.otfuse.model.NativeHeap;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -91,7 +90,6 @@ public final class Fusion {
 
     static Executor.Result execute(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source, Consumer<String> progress,
                                    FusedSink spill, Path scratch) {
-        NativeHeap.returnLargeBlocks(); // engine memory freed during the run (models, products) leaves the process
         long t0 = Profile.start();
         Activations acts = o.align.equals("activations") || o.residual.startsWith("weighted")
                 ? Activations.collect(models, o, plan, source, scratch) : null;

@@ -11,6 +11,7 @@ import io.otfuse.io.ModelConfig;
 import io.otfuse.io.OtfuseException;
 import io.otfuse.io.VitConfig;
 import io.otfuse.model.BertModel;
+import io.otfuse.model.NativeHeap;
 import io.otfuse.model.Taps;
 import io.otfuse.model.VitModel;
 import io.otfuse.model.data.ImageData;
@@ -55,6 +56,8 @@ public final class ModelActivationSource implements ActivationSource {
             } else {
                 bert(ck, (BertConfig) ck.config(), m, taps, s);
             }
+        } finally {
+            NativeHeap.trim(); // the closed model's weights would otherwise stay in glibc's arenas
         }
     }
 

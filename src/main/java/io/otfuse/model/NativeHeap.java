@@ -4,30 +4,21 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 
 /**
- * The C heap the engine allocates from. By default glibc keeps large blocks the engine has freed (a closed model's
- * weights, a forward's intermediates, product results) in its arenas for reuse, where they still count in the
- * process's resident memory, and raises the size from which blocks get a mapping of their own each time such a block
- * is freed, so ever more of them stay.
+ * The C heap the engine allocates from. glibc keeps large blocks the engine has freed in its arenas for reuse, where
+ * they still count in the process's resident memory: once a block of some size has been freed, glibc raises the size
+ * from which blocks get a mapping of their own, so the next model's weights land in an arena and stay there when that
+ * model is closed.
  */
 public final class NativeHeap {
-    /** glibc's {@code M_MMAP_THRESHOLD} option of {@code mallopt}. */
-    private static final int M_MMAP_THRESHOLD = -3;
-    /** Blocks from this size on get their own mapping (glibc's initial threshold). */
-    static final int LARGE = 128 << 10;
-
     private NativeHeap() {}
 
-    /**
-     * From now on, blocks of {@link #LARGE} bytes and more get a mapping of their own that goes back to the system
-     * when the block is freed (a fixed {@code M_MMAP_THRESHOLD}). Returns whether the C library took it: false where
-     * it is not glibc, and nothing changes there.
-     */
-    public static boolean returnLargeBlocks() {
-        if (!Platform.isLinux()) return false;
+    /** Hands the free memory of every glibc arena back to the system ({@code malloc_trim(0)}); nothing elsewhere. */
+    public static void trim() {
+        if (!Platform.isLinux()) return;
         try {
-            return NativeLibrary.getInstance(Platform.C_LIBRARY_NAME).getFunction("mallopt").invokeInt(new Object[] {M_MMAP_THRESHOLD, LARGE}) == 1;
+            NativeLibrary.getInstance(Platform.C_LIBRARY_NAME).getFunction("malloc_trim").invokeInt(new Object[] {0});
         } catch (UnsatisfiedLinkError e) {
-            return false; // a C library without mallopt (musl)
+            // a C library without malloc_trim (musl): its free memory stays where it is
         }
     }
 }

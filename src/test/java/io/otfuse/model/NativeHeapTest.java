@@ -21,22 +21,20 @@ class NativeHeapTest {
     }
 
     /**
-     * After returnLargeBlocks, engine arrays that are closed leave the process's resident memory at once (by default a
-     * freed 16 MB block raises glibc's threshold, and later blocks of that size stay in its arenas: 0 MB come back).
+     * Engine arrays that are closed stay in glibc's arenas (a freed 16 MB block first raises glibc's threshold, so the
+     * later blocks of that size are not mapped on their own) until trim() hands them back.
      */
     @Test
-    void freedEngineArraysLeaveTheProcess() throws Exception {
+    void trimReturnsClosedEngineArrays() throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             m.ones(new Shape(4 << 20)).close();
-        }
-        assertTrue(NativeHeap.returnLargeBlocks(), "glibc takes the option");
-        try (NDManager m = NDManager.newBaseManager()) {
             List<NDArray> blocks = new ArrayList<>();
             for (int i = 0; i < 16; i++) blocks.add(m.ones(new Shape(4 << 20))); // 16 MB each, written
             long full = rssAnonMb();
             for (NDArray b : blocks) b.close();
+            NativeHeap.trim();
             long after = rssAnonMb();
-            assertTrue(full - after >= 200, "closing 256 MB of arrays returned only " + (full - after) + " MB");
+            assertTrue(full - after >= 200, "closing 256 MB of arrays and trimming returned only " + (full - after) + " MB");
         }
     }
 }
