@@ -4,8 +4,10 @@
 # times (default 3); the summary at the end gives, per row, the fastest and the median fusion time and the largest
 # peak RSS over the repeats (wall times on a shared 2-core machine move by ±20 % from run to run).
 # Heaps: ViT rows from weights 768 MB, BERT rows from weights 1 GiB (fused tensors spill to a scratch file), rows from
-# activations 3 GiB (activations spill to a scratch file when they exceed a quarter of the heap).
-# OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override; OTFUSE_BENCH_PROFILE=true prints per-phase times.
+# activations 384 MB with the serial collector, as ./otfuse runs (activations stream into a scratch file when they
+# exceed a quarter of the heap). OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override
+# the heaps, OTFUSE_BENCH_GC_ACTIVATIONS the collector option of rows from activations; OTFUSE_BENCH_PROFILE=true
+# prints per-phase times.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$here"
@@ -18,10 +20,11 @@ IFS=, read -r -a presets <<< "${3:-official,default}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 first=1
-row() { # row LABEL FAMILY HEAP PRESET
+row() { # row LABEL FAMILY HEAP PRESET [JVM OPTIONS]
   local out r
   for ((r = 0; r < repeats; r++)); do
-    out=$(java -Xmx"$3" -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
+    # shellcheck disable=SC2086
+    out=$(java -Xmx"$3" ${5:-} -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
         --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "$2" "$layers" "$4" 2>&1 | grep -v '^WARNING')
     if [ "$first" = 1 ]; then echo "$out"; first=0; else echo "$out" | tail -n +3; fi
     echo "$out" | tail -n +3 | grep -v '^ ' >> "$log"
@@ -37,7 +40,7 @@ for p in "${presets[@]}"; do
     row "bert-base weights sinkhorn 0.06" bert "${OTFUSE_BENCH_XMX_BERT:-1g}" "$p"
   fi
   if [ "$which" != bert ]; then
-    row "vit-b activations sinkhorn 0.08" vit "${OTFUSE_BENCH_XMX_ACTIVATIONS:-3g}" "$p"
+    row "vit-b activations sinkhorn 0.08" vit "${OTFUSE_BENCH_XMX_ACTIVATIONS:-384m}" "$p" "${OTFUSE_BENCH_GC_ACTIVATIONS--XX:+UseSerialGC}"
   fi
 done
 echo

@@ -5,7 +5,10 @@ import io.otfuse.io.ExitCode;
 import io.otfuse.io.ModelConfig;
 import io.otfuse.io.OtfuseException;
 import io.otfuse.io.VitConfig;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -19,14 +22,31 @@ import java.util.Set;
  * reference does.
  */
 public final class Activations implements AutoCloseable {
-    /** One module's kept activations of one model: {@code rows x width} (samples x kept tokens), in the heap or spilled. */
-    private record Tap(String key, int rows, int width, float[] data) {}
+    /**
+     * One module's kept activations of one model: {@code rows x width} (samples x kept tokens), in the heap ({@code data})
+     * or in the scratch file under {@code key}; {@code filled} rows have arrived so far.
+     */
+    private static final class Tap {
+        final String key;
+        final int rows, width, tokens;
+        final float[] data;
+        int filled;
+
+        Tap(String key, int rows, int width, int tokens, float[] data) {
+            this.key = key;
+            this.rows = rows;
+            this.width = width;
+            this.tokens = tokens;
+            this.data = data;
+        }
+    }
 
     private final List<Map<String, Tap>> byModel;
     private final FusionOptions o;
     private final ModelConfig anchorCfg;
     /** Where the activations live when all models' would take more than a quarter of the heap (null: in the heap). */
     private FusedSpill spill;
+    private float[] readBack; // see data(Tap)
 
     private Activations(List<Map<String, Tap>> byModel, FusionOptions o, ModelConfig anchorCfg) {
         this.byModel = byModel;
@@ -40,18 +60,35 @@ public final class Activations implements AutoCloseable {
         spill = null;
     }
 
-    /** The rows of a tap (read back from the scratch file when spilled). */
+    /**
+     * The rows of a tap: its array in the heap, or, when spilled, read back into one array kept for every read (valid
+     * until the next call; it may be longer than the tap).
+     */
     private float[] data(Tap t) {
-        return t.data() != null ? t.data() : spill.floats(t.key());
+        if (t.data != null) return t.data;
+        if (readBack == null || readBack.length < t.rows * t.width) readBack = new float[t.rows * t.width];
+        spill.read(t.key, readBack);
+        return readBack;
     }
 
     /**
-     * Runs every model on the samples and keeps the filtered tokens of each tap. When the activations of all models
-     * would take more than a quarter of the heap ({@code -Dotfuse.spill=auto}; {@code always} / {@code never} force it),
-     * they go to a scratch file at {@code scratch} (a temporary file when null) as each model finishes, and are read
-     * back one space at a time.
+     * Runs every model on the samples and keeps the filtered tokens of each tap as the source hands them over. When the
+     * activations of all models would take more than a quarter of the heap ({@code -Dotfuse.spill=auto};
+     * {@code always} / {@code never} force it), they go straight to a scratch file at {@code scratch} (a temporary file
+     * when null), and are read back one space at a time.
      */
     static Activations collect(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source, java.nio.file.Path scratch) {
+        String mode = System.getProperty("otfuse.spill", "auto");
+        long budget = mode.equals("always") ? -1 : mode.equals("never") ? Long.MAX_VALUE : Runtime.getRuntime().maxMemory() / 4;
+        return collect(models, o, plan, source, scratch, budget);
+    }
+
+    /**
+     * {@link #collect(List, FusionOptions, Plan, ActivationSource, java.nio.file.Path)} with the heap budget of the
+     * activations: the first module of the first model that takes all models' activations past {@code budget} bytes
+     * moves the rows kept so far to the scratch file, and everything after goes there too.
+     */
+    static Activations collect(List<Checkpoint> models, FusionOptions o, Plan plan, ActivationSource source, java.nio.file.Path scratch, long budget) {
         if (source == null) {
             throw new OtfuseException(ExitCode.USAGE, "--align activations (and --residual weighted-*) need a source of model activations");
         }
@@ -66,31 +103,30 @@ public final class Activations implements AutoCloseable {
             if (o.lastLayerCls && sp.lastLayerCls() && sp.layer() == anchorCfg.numHiddenLayers - 1) clsOnly.addAll(sp.taps());
         }
         Activations a = new Activations(new ArrayList<>(), o, anchorCfg);
+        long[] planned = {0}; // bytes of all models' activations of the modules seen so far
         try {
             for (int k = 0; k < models.size(); k++) {
-                Map<String, List<float[][]>> raw = source.collect(models.get(k).dir(), List.copyOf(modules), new ActivationSource.Samples(data, o.samples, o.seed));
                 Map<String, Tap> kept = new java.util.HashMap<>();
-                long bytes = 0;
-                for (Map.Entry<String, List<float[][]>> e : raw.entrySet()) {
-                    Tap t = a.keptRows(k + "\u0000" + e.getKey(), e.getValue(), clsOnly.contains(e.getKey()));
-                    kept.put(e.getKey(), t);
-                    bytes += 4L * t.rows() * t.width();
-                }
-                raw = null; // the source's arrays can go before the next model runs
-                if (k == 0 && a.shouldSpill(bytes * models.size())) {
-                    java.nio.file.Path file = scratch;
-                    if (file == null) { // a fresh temporary name (FusedSpill creates the file itself)
-                        file = java.nio.file.Files.createTempFile("otfuse-activations", ".scratch");
-                        java.nio.file.Files.delete(file);
+                String model = k + "\u0000";
+                boolean first = k == 0;
+                source.collect(models.get(k).dir(), List.copyOf(modules), new ActivationSource.Samples(data, o.samples, o.seed), out -> {
+                    boolean cls = clsOnly.contains(out.module());
+                    Tap t = kept.get(out.module());
+                    if (t == null) {
+                        if (first && a.spill == null) {
+                            planned[0] += 4L * a.keptPerSample(out.tokens(), cls) * o.samples * out.width() * models.size();
+                            if (planned[0] > budget) a.spillFrom(kept, scratch);
+                        }
+                        t = a.tap(model + out.module(), out, cls);
+                        kept.put(out.module(), t);
                     }
-                    a.spill = new FusedSpill(file);
+                    a.append(t, out, cls);
+                });
+                for (Tap t : kept.values()) {
+                    if (t.filled != t.rows) throw new OtfuseException(ExitCode.INTERNAL, "the activation source gave " + t.filled + " of " + t.rows + " rows of " + name(t));
                 }
-                if (a.spill != null) kept.replaceAll((mod, t) -> a.spilled(t));
                 a.byModel.add(kept);
             }
-        } catch (java.io.IOException e) {
-            a.close();
-            throw new OtfuseException(ExitCode.IO_FAILURE, "cannot create a scratch file for the activations (" + e.getMessage() + ")", e);
         } catch (RuntimeException | Error e) {
             a.close();
             throw e;
@@ -98,57 +134,122 @@ public final class Activations implements AutoCloseable {
         return a;
     }
 
-    private boolean shouldSpill(long bytes) {
-        String mode = System.getProperty("otfuse.spill", "auto");
-        if (mode.equals("always")) return true;
-        if (mode.equals("never")) return false;
-        return bytes > Runtime.getRuntime().maxMemory() / 4;
+    private static String name(Tap t) {
+        return t.key.substring(t.key.indexOf('\u0000') + 1);
     }
 
-    private Tap spilled(Tap t) {
-        if (t.data() == null) return t;
-        spill.put(t.key(), t.data());
-        return new Tap(t.key(), t.rows(), t.width(), null);
+    /** Creates the scratch file and moves the taps kept so far into it. */
+    private void spillFrom(Map<String, Tap> kept, java.nio.file.Path scratch) {
+        java.nio.file.Path file = scratch;
+        try {
+            if (file == null) { // a fresh temporary name (FusedSpill creates the file itself)
+                file = java.nio.file.Files.createTempFile("otfuse-activations", ".scratch");
+                java.nio.file.Files.delete(file);
+            }
+        } catch (java.io.IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, "cannot create a scratch file for the activations (" + e.getMessage() + ")", e);
+        }
+        spill = new FusedSpill(file);
+        kept.replaceAll((mod, t) -> {
+            spill.reserve(t.key, (long) t.rows * t.width);
+            ByteBuffer b = ByteBuffer.allocate(4 * t.filled * t.width).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(t.data, 0, t.filled * t.width);
+            spill.write(t.key, 0, b);
+            Tap moved = new Tap(t.key, t.rows, t.width, t.tokens, null);
+            moved.filled = t.filled;
+            return moved;
+        });
     }
 
-    /** The kept tokens of every sample, one after the other, as one {@code rows x width} array. */
-    private Tap keptRows(String key, List<float[][]> samples, boolean clsOnly) {
-        int rows = 0, width = -1;
-        for (float[][] smp : samples) {
-            for (int tok = 0; tok < smp.length; tok++) {
-                if (!keep(tok, smp.length, clsOnly)) continue;
-                if (width < 0) width = smp[tok].length;
-                else if (smp[tok].length != width) throw new OtfuseException(ExitCode.INTERNAL, "activations of " + key.substring(key.indexOf('\u0000') + 1) + " change width between samples");
-                rows++;
+    /** Room for a module's kept rows of every sample: an array in the heap, or a reserved stretch of the scratch file. */
+    private Tap tap(String key, ActivationSource.Outputs first, boolean clsOnly) {
+        long rows = (long) keptPerSample(first.tokens(), clsOnly) * o.samples;
+        long n = rows * first.width();
+        if (n > Integer.MAX_VALUE - 8) throw new OtfuseException(ExitCode.USAGE, "the activations of " + first.module() + " are too many for one array (fewer --samples)");
+        if (spill == null) return new Tap(key, (int) rows, first.width(), first.tokens(), new float[(int) n]);
+        spill.reserve(key, n);
+        return new Tap(key, (int) rows, first.width(), first.tokens(), null);
+    }
+
+    /** Appends the kept tokens of one batch, copied (or written to the scratch file) run by run of consecutive kept tokens. */
+    private void append(Tap t, ActivationSource.Outputs out, boolean clsOnly) {
+        if (out.width() != t.width || out.tokens() != t.tokens) {
+            throw new OtfuseException(ExitCode.INTERNAL, "activations of " + out.module() + " change shape between samples");
+        }
+        if (t.filled + keptPerSample(out.tokens(), clsOnly) * out.samples() > t.rows) {
+            throw new OtfuseException(ExitCode.INTERNAL, "the activation source gave more than " + o.samples + " samples of " + out.module());
+        }
+        ByteBuffer values = out.values();
+        FloatBuffer floats = values.asFloatBuffer();
+        int w = t.width, n = out.tokens();
+        for (int smp = 0; smp < out.samples(); smp++) {
+            for (int tok = 0; tok < n; ) {
+                if (!keep(tok, n, clsOnly)) {
+                    tok++;
+                    continue;
+                }
+                int end = tok + 1;
+                while (end < n && keep(end, n, clsOnly)) end++;
+                int from = (smp * n + tok) * w, len = (end - tok) * w;
+                if (t.data != null) {
+                    floats.get(from, t.data, t.filled * w, len);
+                } else {
+                    int at = values.position() + 4 * from;
+                    spill.write(t.key, (long) t.filled * w, values.duplicate().order(values.order()).limit(at + 4 * len).position(at));
+                }
+                t.filled += end - tok;
+                tok = end;
             }
         }
-        float[] x = new float[rows * Math.max(0, width)];
-        int r = 0;
-        for (float[][] smp : samples) {
-            for (int tok = 0; tok < smp.length; tok++) {
-                if (!keep(tok, smp.length, clsOnly)) continue;
-                System.arraycopy(smp[tok], 0, x, r++ * width, width);
-            }
-        }
-        return new Tap(key, rows, Math.max(0, width), x);
+    }
+
+    private int keptPerSample(int tokens, boolean clsOnly) {
+        int n = 0;
+        for (int tok = 0; tok < tokens; tok++) if (keep(tok, tokens, clsOnly)) n++;
+        return n;
     }
 
     /** Features of model k and the anchor for a solved space, or null when its taps are not module outputs. */
     GroundMetric.Features[] features(Plan.Space sp, int k, int anchor) {
-        List<GroundMetric.Features> fk = new ArrayList<>(), fa = new ArrayList<>();
+        List<String> taps = new ArrayList<>();
         for (String tap : sp.taps()) {
-            Tap ak = byModel.get(k).get(tap), aa = byModel.get(anchor).get(tap);
-            if (ak == null || aa == null) continue; // a parameter, not a module (ViT cls token, position embeddings)
-            fk.add(neuronRows(data(ak), ak.rows(), ak.width()));
-            fa.add(neuronRows(data(aa), aa.rows(), aa.width()));
+            // a tap that is a parameter, not a module (ViT cls token, position embeddings), has no activations
+            if (byModel.get(k).containsKey(tap) && byModel.get(anchor).containsKey(tap)) taps.add(tap);
         }
-        if (fk.isEmpty()) return null;
-        if (sp.blocks() > 1) {
-            // joint Q/K: neurons of both taps stacked in the same (Q, K) order as the weights (the reference mixes them, Q3)
-            return new GroundMetric.Features[] {GroundMetric.stack(fk.toArray(new GroundMetric.Features[0])),
-                    GroundMetric.stack(fa.toArray(new GroundMetric.Features[0]))};
+        if (taps.isEmpty()) return null;
+        // joint Q/K: neurons of both taps stacked in the same (Q, K) order as the weights (the reference mixes them, Q3)
+        boolean stacked = sp.blocks() > 1;
+        return new GroundMetric.Features[] {joined(byModel.get(k), taps, stacked), joined(byModel.get(anchor), taps, stacked)};
+    }
+
+    /**
+     * The taps' normalised neuron rows in one array, each tap's block written straight into its place: stacked (the
+     * neurons of one tap after those of the other, on the same samples) or side by side (the same neurons, each row the
+     * samples of one tap after those of the other).
+     */
+    private GroundMetric.Features joined(Map<String, Tap> acts, List<String> taps, boolean stacked) {
+        int rows = 0, dim = 0;
+        for (String tap : taps) {
+            Tap t = acts.get(tap);
+            if (stacked ? dim > 0 && t.rows != dim : rows > 0 && t.width != rows) {
+                throw new OtfuseException(ExitCode.INTERNAL, "the activations of " + String.join(", ", taps) + " disagree on shape");
+            }
+            if (stacked) {
+                rows += t.width;
+                dim = t.rows;
+            } else {
+                rows = t.width;
+                dim += t.rows;
+            }
         }
-        return new GroundMetric.Features[] {GroundMetric.Features.concat(fk), GroundMetric.Features.concat(fa)};
+        float[] x = new float[Math.multiplyExact(rows, dim)];
+        int at = 0;
+        for (String tap : taps) {
+            Tap t = acts.get(tap);
+            neuronRows(data(t), t.rows, t.width, x, stacked ? at * dim : at, dim);
+            at += stacked ? t.width : t.rows;
+        }
+        return new GroundMetric.Features(x, rows, dim);
     }
 
     boolean keep(int tok, int tokens, boolean clsOnly) {
@@ -172,8 +273,11 @@ public final class Activations implements AutoCloseable {
         return r >= start && r < start + k && c >= start && c < start + k;
     }
 
-    /** Rows = neurons: column j of the row-major [r x w] matrix, normalised per neuron (statistics accumulated row by row). */
-    private GroundMetric.Features neuronRows(float[] rows, int r, int w) {
+    /**
+     * Rows = neurons: column j of the row-major [r x w] matrix, normalised per neuron (statistics accumulated row by
+     * row), written to {@code out[at + j * stride + i]}.
+     */
+    private void neuronRows(float[] rows, int r, int w, float[] out, int at, int stride) {
         double[] mean = new double[w], sq = new double[w], l2 = new double[w];
         for (int i = 0; i < r; i++) for (int j = 0; j < w; j++) mean[j] += rows[i * w + j];
         for (int j = 0; j < w; j++) mean[j] /= r;
@@ -200,18 +304,16 @@ public final class Activations implements AutoCloseable {
                 default -> scale[j] = 1;
             }
         }
-        float[] x = new float[w * r];
         final int tile = 64;
         for (int i0 = 0; i0 < r; i0 += tile) {
             int i1 = Math.min(r, i0 + tile);
             for (int j0 = 0; j0 < w; j0 += tile) {
                 int j1 = Math.min(w, j0 + tile);
                 for (int i = i0; i < i1; i++) {
-                    for (int j = j0; j < j1; j++) x[j * r + i] = (float) ((rows[i * w + j] - shift[j]) / scale[j]);
+                    for (int j = j0; j < j1; j++) out[at + j * stride + i] = (float) ((rows[i * w + j] - shift[j]) / scale[j]);
                 }
             }
         }
-        return new GroundMetric.Features(x, w, r);
     }
 
     /** A module's kept rows, or the element-wise sum of several ({@code A+B}). */
@@ -224,13 +326,13 @@ public final class Activations implements AutoCloseable {
             float[] x = data(a);
             if (out == null) {
                 first = a;
-                out = x.clone();
+                out = Arrays.copyOf(x, a.rows * a.width);
             } else {
-                if (a.rows() != first.rows() || a.width() != first.width()) throw new OtfuseException(ExitCode.INTERNAL, "modules of " + tap + " disagree on shape");
+                if (a.rows != first.rows || a.width != first.width) throw new OtfuseException(ExitCode.INTERNAL, "modules of " + tap + " disagree on shape");
                 for (int i = 0; i < out.length; i++) out[i] += x[i];
             }
         }
-        return new Tap(tap, first.rows(), first.width(), out);
+        return new Tap(tap, first.rows, first.width, first.tokens, out);
     }
 
     /** Mean |activation| of the anchor at each join input, one value per anchor neuron. */
@@ -239,23 +341,23 @@ public final class Activations implements AutoCloseable {
         if (taps.size() != sp.joinInputs().size()) {
             // e.g. the embedding join, whose inputs are parameters: weigh them equally
             double[][] eq = new double[sp.joinInputs().size()][anchorCfg.hiddenSize];
-            for (double[] e : eq) java.util.Arrays.fill(e, 1);
+            for (double[] e : eq) Arrays.fill(e, 1);
             return eq;
         }
         double[][] out = new double[taps.size()][];
         for (int t = 0; t < taps.size(); t++) {
             Tap a = summed(byModel.get(o.anchor), taps.get(t));
-            int w = a.width();
-            float[] x = a.data();
+            int w = a.width;
+            float[] x = a.data;
             double[] mag = new double[w];
-            long cnt = a.rows();
-            for (int i = 0; i < a.rows(); i++) for (int j = 0; j < w; j++) mag[j] += Math.abs(x[i * w + j]);
+            long cnt = a.rows;
+            for (int i = 0; i < a.rows; i++) for (int j = 0; j < w; j++) mag[j] += Math.abs(x[i * w + j]);
             double all = 0;
             for (int j = 0; j < w; j++) {
                 mag[j] /= cnt;
                 all += mag[j] / w;
             }
-            if (!perNeuron) java.util.Arrays.fill(mag, all);
+            if (!perNeuron) Arrays.fill(mag, all);
             out[t] = mag;
         }
         return out;

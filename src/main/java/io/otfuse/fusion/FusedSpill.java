@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * A raw scratch file for fused tensors that do not fit in the heap: each finished tensor is appended as
- * little-endian F32 and memory-mapped back (read-only) when the writer reaches it. The file is deleted on
+ * little-endian F32 and memory-mapped back (read-only) when the writer reaches it. Activations use it too: room is
+ * reserved for each one and filled batch by batch as the models run, then read back one space at a time. The file is deleted on
  * {@link #close()}; a killed run leaves a hidden {@code .NAME.scratch-PID-*} file that the next write into
  * the same folder removes (see {@code CheckpointWriter.cleanStale}).
  */
@@ -27,6 +28,7 @@ public final class FusedSpill implements FusedSink {
     private final FileChannel ch;
     private final Map<String, long[]> where = new HashMap<>(); // name -> {offset, count}
     private long pos = 0;
+    private ByteBuffer readBuf; // for read(String, float[])
 
     public FusedSpill(Path file) {
         this.file = file;
@@ -59,6 +61,35 @@ public final class FusedSpill implements FusedSink {
             throw new OtfuseException(ExitCode.IO_FAILURE, file + ": writing the scratch file failed (" + e.getMessage() + "); nothing was left behind", e);
         }
         where.put(name, new long[] {start, x.length});
+    }
+
+    /** Makes room for {@code count} floats under {@code name}, to be filled piece by piece with {@link #write}. */
+    public void reserve(String name, long count) {
+        if (where.containsKey(name)) throw new IllegalStateException("tensor " + name + " is already in the scratch file");
+        where.put(name, new long[] {pos, count});
+        pos += 4 * count;
+    }
+
+    /**
+     * Writes the floats of {@code values} (from its position to its limit, in its byte order) into the room reserved for
+     * {@code name}, starting at its float {@code at}. Little-endian direct buffers go to the file without a copy.
+     */
+    public void write(String name, long at, ByteBuffer values) {
+        long[] w = where.get(name);
+        if (w == null) throw new IllegalStateException("no room was reserved for " + name);
+        int n = values.remaining() / 4;
+        if (at < 0 || at + n > w[1]) throw new IllegalArgumentException("floats " + at + ".." + (at + n) + " are outside the " + w[1] + " of " + name);
+        ByteBuffer le = values;
+        if (values.order() != ByteOrder.LITTLE_ENDIAN) {
+            le = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+            le.asFloatBuffer().put(values.asFloatBuffer());
+        }
+        long p = w[0] + 4 * at;
+        try {
+            for (ByteBuffer b = le.duplicate(); b.hasRemaining(); ) p += ch.write(b, p);
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": writing the scratch file failed (" + e.getMessage() + "); nothing was left behind", e);
+        }
     }
 
     public boolean has(String name) {
@@ -100,12 +131,29 @@ public final class FusedSpill implements FusedSink {
         return Tensors.fromFloats(v, dtype);
     }
 
-    /** A spilled array read back into the heap. */
-    public float[] floats(String name) {
-        ByteBuffer raw = bytes(name, DType.F32);
-        float[] v = new float[raw.remaining() / 4];
-        raw.asFloatBuffer().get(v);
-        return v;
+    /**
+     * A spilled array read back into the start of {@code into} (which must have room for it), through one direct buffer
+     * of {@link #CHUNK} floats kept for every read.
+     */
+    public void read(String name, float[] into) {
+        long[] w = where.get(name);
+        if (w == null) throw new IllegalStateException("tensor " + name + " was not spilled");
+        if (into.length < w[1]) throw new IllegalArgumentException(name + " has " + w[1] + " floats, the array room for " + into.length);
+        if (readBuf == null) readBuf = ByteBuffer.allocateDirect(CHUNK * 4).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            for (int i = 0; i < w[1]; ) {
+                int n = (int) Math.min(CHUNK, w[1] - i);
+                readBuf.clear().limit(n * 4);
+                while (readBuf.hasRemaining()) {
+                    if (ch.read(readBuf, w[0] + 4L * i + readBuf.position()) < 0) throw new IOException("scratch file ends early");
+                }
+                readBuf.flip();
+                readBuf.asFloatBuffer().get(into, i, n);
+                i += n;
+            }
+        } catch (IOException e) {
+            throw new OtfuseException(ExitCode.IO_FAILURE, file + ": cannot read the scratch file (" + e.getMessage() + ")", e);
+        }
     }
 
     public long bytes() {

@@ -1,6 +1,8 @@
 package io.otfuse.fusion;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.otfuse.io.BertConfig;
 import io.otfuse.io.Checkpoint;
@@ -9,6 +11,7 @@ import io.otfuse.io.ModelConfig;
 import io.otfuse.io.OtfuseException;
 import io.otfuse.io.VitConfig;
 import io.otfuse.model.BertModel;
+import io.otfuse.model.NativeHeap;
 import io.otfuse.model.Taps;
 import io.otfuse.model.VitModel;
 import io.otfuse.model.data.ImageData;
@@ -23,16 +26,20 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * Activations from the project's own ViT and BERT forwards: every model runs the same samples, drawn
  * with the fusion seed from the training split of the data set (Fashion-MNIST images for ViT, WordNet
- * gloss blocks for BERT by default), and the requested HF module outputs are recorded through taps.
+ * gloss blocks for BERT by default), and the requested HF module outputs are handed on through taps as the forward
+ * computes them, one batch of samples at a time, without copies.
  */
 public final class ModelActivationSource implements ActivationSource {
     private static final int BATCH = 50;
+
+    private ImageSet images;
+    private Samples imagesFor;
 
     @Override
     public String defaultData(ModelConfig.Family family) {
@@ -40,29 +47,50 @@ public final class ModelActivationSource implements ActivationSource {
     }
 
     @Override
-    public Map<String, List<float[][]>> collect(Path dir, List<String> modules, Samples s) {
+    public void collect(Path dir, List<String> modules, Samples s, Consumer<Outputs> sink) {
         if (s.count() <= 0) throw new OtfuseException(ExitCode.USAGE, "--samples must be positive, got " + s.count());
         try (Checkpoint ck = Checkpoint.open(dir); NDManager m = NDManager.newBaseManager()) {
-            Taps taps = Taps.of(modules.toArray(String[]::new));
+            Taps taps = Taps.of((module, x) -> sink.accept(outputs(module, x)), modules.toArray(String[]::new));
             if (ck.config() instanceof VitConfig vc) {
                 vit(ck, vc, m, taps, s);
             } else {
                 bert(ck, (BertConfig) ck.config(), m, taps, s);
             }
-            return taps.all();
+        } finally {
+            NativeHeap.trim(); // the closed model's weights would otherwise stay in glibc's arenas
         }
     }
 
-    private static void vit(Checkpoint ck, VitConfig vc, NDManager m, Taps taps, Samples s) {
-        ImageSet set = ImageData.load(s.data(), "train");
-        if (set.size() < s.count()) {
-            throw new OtfuseException(ExitCode.USAGE, "--samples " + s.count() + " exceeds the " + set.size() + " images of " + s.data());
+    /** A module's output as a view of the engine's memory (a contiguous copy first when it is a strided view, like Q, K and V). */
+    private static Outputs outputs(String module, NDArray x) {
+        NDArray f = x.toType(DataType.FLOAT32, false);
+        long[] shape = f.getShape().getShape();
+        int tokens = shape.length == 3 ? (int) shape[1] : 1;
+        return new Outputs(module, (int) shape[0], tokens, (int) shape[shape.length - 1], f.toByteBuffer(true));
+    }
+
+    /**
+     * The images to run, in the order they run: the first {@code count} of the training split shuffled with the seed.
+     * Kept for the next model, which runs the same ones (the data set is read once per fusion).
+     */
+    private ImageSet images(Samples s) {
+        if (!s.equals(imagesFor)) {
+            ImageSet set = ImageData.load(s.data(), "train");
+            if (set.size() < s.count()) {
+                throw new OtfuseException(ExitCode.USAGE, "--samples " + s.count() + " exceeds the " + set.size() + " images of " + s.data());
+            }
+            images = set.select(Arrays.copyOf(shuffled(set.size(), s.seed()), s.count()));
+            imagesFor = s;
         }
-        int[] order = shuffled(set.size(), s.seed());
+        return images;
+    }
+
+    private void vit(Checkpoint ck, VitConfig vc, NDManager m, Taps taps, Samples s) {
+        ImageSet set = images(s);
         Preprocessor pre = Preprocessor.read(ck.dir(), vc.numChannels, vc.imageSize);
         try (VitModel model = VitModel.load(ck, m)) {
             for (int b = 0; b < s.count(); b += BATCH) {
-                int[] idx = Arrays.copyOfRange(order, b, Math.min(s.count(), b + BATCH));
+                int[] idx = java.util.stream.IntStream.range(b, Math.min(s.count(), b + BATCH)).toArray();
                 try (NDManager sub = m.newSubManager()) {
                     model.forward(pre.batch(sub, set, idx), taps);
                 }

@@ -101,6 +101,11 @@ public final class Checkpoint implements AutoCloseable {
         return weights.readFloats(stored(name));
     }
 
+    /** The tensor's values as native-order float32 bytes into {@code dst} ({@link SafetensorsFile#readFloats(String, java.nio.ByteBuffer)}). */
+    public void readFloats(String name, java.nio.ByteBuffer dst) {
+        weights.readFloats(stored(name), dst);
+    }
+
     public ai.djl.ndarray.NDArray toFloat32(ai.djl.ndarray.NDManager m, String name) {
         ai.djl.ndarray.NDArray a = weights.toFloat32(m, stored(name));
         a.setName(name);

@@ -257,24 +257,47 @@ public final class SafetensorsFile implements AutoCloseable {
         ByteBuffer buf = ByteBuffer.allocate((int) Math.min(t.byteSize(), 1 << 22)).order(ByteOrder.LITTLE_ENDIAN);
         long pos = dataStart + t.begin();
         int done = 0;
+        while (done < out.length) {
+            int want = Math.min(buf.capacity() / 4, out.length - done);
+            buf.clear().limit(want * 4);
+            read(name, buf, pos);
+            buf.flip();
+            buf.asFloatBuffer().get(out, done, want);
+            done += want;
+            pos += 4L * want;
+        }
+        return out;
+    }
+
+    /**
+     * The tensor's values widened to float, written into {@code dst} as native-order float32 bytes from its position
+     * (for example the memory of an engine array, so the values never pass through the heap). F32 tensors are read
+     * straight into it with positional reads; other dtypes go through {@link #readFloats(String)}.
+     */
+    public void readFloats(String name, ByteBuffer dst) {
+        TensorInfo t = info(name);
+        if (dst.remaining() != t.numel() * 4) {
+            throw new IllegalArgumentException("tensor '" + name + "' has " + t.numel() + " values, the buffer room for " + dst.remaining() / 4);
+        }
+        if (t.dtype() == DType.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            read(name, dst.duplicate(), dataStart + t.begin());
+        } else {
+            dst.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().put(readFloats(name));
+        }
+    }
+
+    /** Fills {@code buf} from its position to its limit with the file's bytes at {@code pos}. */
+    private void read(String name, ByteBuffer buf, long pos) {
+        long at = pos - buf.position();
         try {
-            while (done < out.length) {
-                int want = Math.min(buf.capacity() / 4, out.length - done);
-                buf.clear().limit(want * 4);
-                while (buf.hasRemaining()) {
-                    if (channel.read(buf, pos + buf.position()) < 0) {
-                        throw new OtfuseException(ExitCode.BAD_TENSOR_FILE, path + ": tensor '" + name + "' ends early (file truncated?)");
-                    }
+            while (buf.hasRemaining()) {
+                if (channel.read(buf, at + buf.position()) < 0) {
+                    throw new OtfuseException(ExitCode.BAD_TENSOR_FILE, path + ": tensor '" + name + "' ends early (file truncated?)");
                 }
-                buf.flip();
-                buf.asFloatBuffer().get(out, done, want);
-                done += want;
-                pos += 4L * want;
             }
         } catch (IOException e) {
             throw new OtfuseException(ExitCode.IO_FAILURE, path + ": cannot read tensor '" + name + "': " + e.getMessage(), e);
         }
-        return out;
     }
 
     @Override

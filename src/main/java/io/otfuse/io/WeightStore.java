@@ -148,6 +148,11 @@ public final class WeightStore implements AutoCloseable {
         return file(name).readFloats(name);
     }
 
+    /** The tensor's values as native-order float32 bytes into {@code dst} ({@link SafetensorsFile#readFloats(String, ByteBuffer)}). */
+    public void readFloats(String name, ByteBuffer dst) {
+        file(name).readFloats(name, dst);
+    }
+
     /** An NDArray of the stored dtype (BF16 widened to F32), zero-copy where the engine allows. */
     public NDArray toNDArray(NDManager manager, String name) {
         SafetensorsFile f = file(name);

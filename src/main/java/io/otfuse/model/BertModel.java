@@ -93,12 +93,13 @@ public final class BertModel implements AutoCloseable {
         if (t != null) t.record("bert.embeddings.LayerNorm", x);
         x = Ops.dropout(x, hiddenDropout, training);
         if (t != null) t.record("bert.embeddings", x);
-        NDArray mask = null;
-        if (attentionMask != null) {
-            // HF: (1 - mask) * finfo(float32).min, broadcast over heads and queries
-            mask = attentionMask.toType(DataType.FLOAT32, false).neg().add(1f).mul(-Float.MAX_VALUE).reshape(b, 1, 1, len);
+        // HF: (1 - mask) * finfo(float32).min, broadcast over heads and queries
+        NDArray mask = attentionMask == null ? null
+                : attentionMask.toType(DataType.FLOAT32, false).neg().add(1f).mul(-Float.MAX_VALUE).reshape(b, 1, 1, len);
+        for (LayerNames n : layerNames) {
+            NDArray in = x;
+            x = Ops.layer(training, () -> layer(n, in, mask, t, training, m));
         }
-        for (LayerNames n : layerNames) x = layer(n, x, mask, t, training, m);
         if (t != null) t.record("bert.encoder", x);
         return x;
     }

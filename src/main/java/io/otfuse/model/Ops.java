@@ -4,12 +4,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
+import java.util.function.Supplier;
 
 /** Fused building blocks shared by the ViT and BERT forwards (PyTorch kernels through DJL). */
 final class Ops {
@@ -36,6 +38,20 @@ final class Ops {
     static NDArray own(NDArray a, NDManager m) {
         a.attach(m);
         return a;
+    }
+
+    /**
+     * Runs one encoder layer. In inference its temporaries (the fused QKV weights, every intermediate, contiguous copies
+     * made for taps) are freed as soon as it returns and only its output stays, owned by the forward's manager, so a
+     * forward holds one layer's temporaries at a time; training keeps them for the backward.
+     */
+    static NDArray layer(boolean training, Supplier<NDArray> layer) {
+        if (training) return layer.get();
+        try (NDScope scope = new NDScope()) {
+            NDArray y = layer.get();
+            NDScope.unregister(y);
+            return y;
+        }
     }
 
     /**

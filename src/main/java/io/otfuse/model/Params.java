@@ -39,12 +39,16 @@ public final class Params implements AutoCloseable {
         return manager;
     }
 
-    /** Loads every tensor of the checkpoint (as float32 copies) under a new sub-manager of {@code parent}. */
+    /**
+     * Loads every tensor of the checkpoint (as float32 copies) under a new sub-manager of {@code parent}. Each tensor is
+     * read from the file straight into the memory of a fresh engine array, so the weights never pass through the heap.
+     */
     public static Params load(Checkpoint ckpt, NDManager parent) {
         Params p = new Params(ckpt.config(), parent.newSubManager());
         for (Map.Entry<String, long[]> e : HfLayout.expected(ckpt.config()).entrySet()) {
-            float[] v = ckpt.readFloats(e.getKey());
-            p.put(e.getKey(), p.manager.create(v, new Shape(e.getValue())));
+            NDArray a = p.manager.create(new Shape(e.getValue()), DataType.FLOAT32);
+            ckpt.readFloats(e.getKey(), a.toByteBuffer(true));
+            p.put(e.getKey(), a);
         }
         return p;
     }

@@ -88,7 +88,10 @@ public final class VitModel implements AutoCloseable {
         x = NDArrays.concat(new NDList(cls, x), 1).add(params.get("vit.embeddings.position_embeddings"));
         x = Ops.dropout(x, hiddenDropout, training);
         if (t != null) t.record("vit.embeddings", x);
-        for (LayerNames n : layerNames) x = layer(n, x, t, training, m);
+        for (LayerNames n : layerNames) {
+            NDArray in = x;
+            x = Ops.layer(training, () -> layer(n, in, t, training, m));
+        }
         if (t != null) t.record("vit.encoder", x);
         x = Ops.layerNorm(x, params.get("vit.layernorm.weight"), params.get("vit.layernorm.bias"), eps);
         if (t != null) t.record("vit.layernorm", x);

@@ -52,7 +52,10 @@ class ActivationAlignTest {
         recover(PermuteRecoverTest.vitCfg(), weighted, "vit-weighted");
     }
 
-    /** Activations spilled to a scratch file give the same fused bytes as activations kept in the heap, and the file goes. */
+    /**
+     * Activations streamed batch by batch into a scratch file give the same fused bytes as activations kept in the heap,
+     * and the file goes (a window filter splits every sample's tokens into runs; batches of 4 leave a last one of 1).
+     */
     @Test
     void spilledActivationsGiveTheSameModel() throws Exception {
         Path a = TinyModels.write(tmp.resolve("a"), PermuteRecoverTest.vitCfg(), 3, 0.2);
@@ -65,6 +68,7 @@ class ActivationAlignTest {
                 FusionOptions o = FusionOptions.preset("official");
                 o.data = "random";
                 o.samples = 9;
+                o.tokens = "window-2"; // cls and patches 1, 2, 4, 5 of the 3 x 3 grid
                 o.residual = "weighted-neuron"; // reads the anchor's activations at the joins too
                 Path dir = Files.createDirectories(tmp.resolve("run-" + modes[run]));
                 Fusion.fuse(List.of(a, b), o, dir.resolve("f"), false, new TinyActivationSource(), null);
@@ -75,6 +79,53 @@ class ActivationAlignTest {
             });
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(out[0], out[1]);
+    }
+
+    /**
+     * Whether the activations stay in the heap, go to the scratch file from the start, or move there when a module in
+     * the middle of the first batch exceeds the budget, every space gets the same features and join magnitudes.
+     */
+    @Test
+    void activationsMovedToTheScratchFileMidwayAreTheSame() throws Exception {
+        Path a = TinyModels.write(tmp.resolve("a"), PermuteRecoverTest.vitCfg(), 3, 0.2);
+        Path b = TinyModels.write(tmp.resolve("b"), PermuteRecoverTest.vitCfg(), 4, 0.2);
+        FusionOptions o = FusionOptions.preset("official");
+        o.align = "activations";
+        o.data = "random";
+        o.samples = 9;
+        o.tokens = "window-2";
+        try (Checkpoint ca = Checkpoint.open(a); Checkpoint cb = Checkpoint.open(b)) {
+            List<Checkpoint> models = List.of(ca, cb);
+            Plan plan = Executor.planFor(models, o);
+            List<float[]> want = null;
+            // all in the heap, all in the file, moved after the first ten modules of the first batch
+            long[] budgets = {Long.MAX_VALUE, -1, 200_000};
+            for (int i = 0; i < budgets.length; i++) {
+                Path scratch = tmp.resolve("scratch-" + i);
+                List<float[]> got = new java.util.ArrayList<>();
+                try (Activations acts = Activations.collect(models, o, plan, new TinyActivationSource(), scratch, budgets[i])) {
+                    assertEquals(i > 0, Files.exists(scratch), "budget " + budgets[i]);
+                    for (Plan.Space sp : plan.spaces()) {
+                        if (sp.rule() == Plan.Rule.JOIN) {
+                            for (double[] g : acts.joinMagnitudes(sp, true)) got.add(toFloats(g));
+                        } else {
+                            GroundMetric.Features[] f = acts.features(sp, 1, 0);
+                            if (f != null) for (GroundMetric.Features x : f) got.add(x.x());
+                        }
+                    }
+                }
+                assertFalse(Files.exists(scratch), "the scratch file goes with the activations");
+                if (want == null) want = got;
+                assertEquals(want.size(), got.size());
+                for (int j = 0; j < want.size(); j++) org.junit.jupiter.api.Assertions.assertArrayEquals(want.get(j), got.get(j), "budget " + budgets[i]);
+            }
+        }
+    }
+
+    private static float[] toFloats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+        return f;
     }
 
     @Test

@@ -1,6 +1,8 @@
 package io.otfuse.fusion;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.otfuse.io.BertConfig;
@@ -10,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,13 +65,25 @@ class ModelActivationSourceTest {
         Path a = TinyModels.write(tmp.resolve("s"), c, 5, 0.2);
         ModelActivationSource src = new ModelActivationSource();
         String tap = "vit.encoder.layer.0.intermediate.dense";
-        Map<String, List<float[][]>> x = src.collect(a, List.of(tap), new ActivationSource.Samples("fashion-mnist@train", 6, 1));
-        Map<String, List<float[][]>> y = src.collect(a, List.of(tap), new ActivationSource.Samples("fashion-mnist@train", 6, 1));
-        Map<String, List<float[][]>> z = src.collect(a, List.of(tap), new ActivationSource.Samples("fashion-mnist@train", 6, 2));
-        assertEquals(6, x.get(tap).size());
-        assertEquals(17, x.get(tap).get(0).length);
-        assertEquals(20, x.get(tap).get(0)[0].length);
-        assertTrue(java.util.Arrays.deepEquals(x.get(tap).toArray(), y.get(tap).toArray()));
-        assertTrue(!java.util.Arrays.deepEquals(x.get(tap).toArray(), z.get(tap).toArray()));
+        // the second call runs the images the source kept from the first; a fresh source reads them again
+        float[] x = values(src, a, tap, 1), y = values(src, a, tap, 1), z = values(src, a, tap, 2);
+        assertEquals(6 * 17 * 20, x.length);
+        assertArrayEquals(x, y);
+        assertArrayEquals(x, values(new ModelActivationSource(), a, tap, 1));
+        assertFalse(java.util.Arrays.equals(x, z));
+    }
+
+    /** Every value the source hands over for one module (checking the shape of the batch). */
+    private static float[] values(ModelActivationSource src, Path model, String tap, long seed) {
+        List<Float> all = new ArrayList<>();
+        src.collect(model, List.of(tap), new ActivationSource.Samples("fashion-mnist@train", 6, seed), out -> {
+            assertEquals(tap, out.module());
+            assertEquals(List.of(6, 17, 20), List.of(out.samples(), out.tokens(), out.width()));
+            java.nio.FloatBuffer f = out.values().asFloatBuffer();
+            while (f.hasRemaining()) all.add(f.get());
+        });
+        float[] v = new float[all.size()];
+        for (int i = 0; i < v.length; i++) v[i] = all.get(i);
+        return v;
     }
 }

@@ -1,5 +1,6 @@
 package io.otfuse.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.otfuse.io.BertConfig;
 import io.otfuse.io.Checkpoint;
+import io.otfuse.io.CheckpointWriter;
+import io.otfuse.io.DType;
+import io.otfuse.io.HfLayout;
 import io.otfuse.io.VitConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -118,30 +122,80 @@ class ModelParityTest {
         }
     }
 
+    /**
+     * Weights read from the file straight into engine memory (F32, and F16 widened on the way) are the arrays built from
+     * the file's floats, and give the same logits.
+     */
+    @Test
+    void loadReadsTheSameWeightsAsTheFloatsOfTheFile() {
+        VitConfig cfg = VitConfig.create(48, 2, 3, 80, 12, 4, 3, List.of("a", "b", "c"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            try (Params p = Params.fromFloats(cfg, Reference.randomWeights(cfg, 31), m)) {
+                p.save(tmp.resolve("f32"), false, List.of(), Map.of());
+                new CheckpointWriter(tmp.resolve("f16"), false).config(cfg).tensors(p.entries(DType.F16)).write();
+            }
+            NDArray x = m.create(flat(images(2, 3, 12, 32)), new Shape(2, 3, 12, 12));
+            for (String d : List.of("f32", "f16")) {
+                try (Checkpoint ck = Checkpoint.open(tmp.resolve(d)); VitModel loaded = VitModel.load(ck, m)) {
+                    Map<String, float[]> floats = new java.util.LinkedHashMap<>();
+                    for (String n : HfLayout.expected(cfg).keySet()) floats.put(n, ck.readFloats(n));
+                    try (VitModel copied = new VitModel(Params.fromFloats(cfg, floats, m))) {
+                        for (String n : floats.keySet()) assertArrayEquals(floats.get(n), loaded.params().get(n).toFloatArray(), d + " " + n);
+                        assertArrayEquals(copied.forward(x, null).toFloatArray(), loaded.forward(x, null).toFloatArray(), d + " logits");
+                    }
+                }
+            }
+        }
+    }
+
+    /** An inference forward frees each layer's temporaries when the layer is done (only its output stays); training keeps them. */
+    @Test
+    void inferenceForwardKeepsOnlyTheLayersOutputs() {
+        int[][] kept = new int[2][2]; // [inference, training][2 layers, 4 layers]
+        for (int l = 0; l < 2; l++) {
+            VitConfig cfg = VitConfig.create(48, 2 + 2 * l, 3, 80, 12, 4, 3, List.of("a", "b", "c"));
+            try (NDManager m = NDManager.newBaseManager(); VitModel model = new VitModel(Params.fromFloats(cfg, Reference.randomWeights(cfg, 41), m))) {
+                for (int training = 0; training < 2; training++) {
+                    try (NDManager sub = m.newSubManager()) {
+                        model.forward(sub.create(flat(images(2, 3, 12, 42)), new Shape(2, 3, 12, 12)), null, training == 1);
+                        kept[training][l] = sub.getManagedArrays().size();
+                    }
+                }
+            }
+        }
+        assertEquals(2, kept[0][1] - kept[0][0], "two more layers, two more outputs");
+        assertTrue(kept[1][1] - kept[1][0] > 10, "training keeps every intermediate: " + kept[1][0] + " and " + kept[1][1]);
+    }
+
     @Test
     void tapRecordsPreGeluActivation() {
         VitConfig cfg = VitConfig.create(48, 2, 3, 80, 12, 4, 3, List.of("a", "b", "c"));
         Map<String, float[]> w = Reference.randomWeights(cfg, 21);
         try (NDManager m = NDManager.newBaseManager(); VitModel model = new VitModel(Params.fromFloats(cfg, w, m))) {
             float[][][][] img = images(2, 3, 12, 22);
-            Taps taps = Taps.of("vit.encoder.layer.*.intermediate.dense", "re:vit\\.encoder\\.layer\\.0\\.attention\\.attention\\.query");
+            // the taps' arrays are valid only during the call (an inference forward frees a layer's arrays after it)
+            Map<String, float[]> got = new java.util.LinkedHashMap<>();
+            Map<String, Shape> shapes = new java.util.HashMap<>();
+            Taps taps = Taps.of((module, x) -> {
+                got.put(module, x.toFloatArray());
+                shapes.put(module, x.getShape());
+            }, "vit.encoder.layer.*.intermediate.dense", "re:vit\\.encoder\\.layer\\.0\\.attention\\.attention\\.query");
             model.forward(m.create(flat(img), new Shape(2, 3, 12, 12)), taps);
             assertEquals(List.of("vit.encoder.layer.0.attention.attention.query", "vit.encoder.layer.0.intermediate.dense",
-                    "vit.encoder.layer.1.intermediate.dense"), taps.names());
+                    "vit.encoder.layer.1.intermediate.dense"), List.copyOf(got.keySet()));
             for (int i = 0; i < 2; i++) {
                 Reference ref = new Reference(cfg, w);
                 ref.vit(img[i]);
                 for (String name : List.of("vit.encoder.layer.1.intermediate.dense", "vit.encoder.layer.0.attention.attention.query")) {
-                    float[][] got = taps.get(name).get(i);
                     double[][] want = ref.acts.get(name);
-                    assertEquals(want.length, got.length);
-                    assertEquals(want[0].length, got[0].length);
-                    for (int t = 0; t < want.length; t++) assertTrue(relErr(got[t], 0, want[t]) < 1e-4, name + " token " + t);
+                    assertEquals(new Shape(2, want.length, want[0].length), shapes.get(name));
+                    float[] v = got.get(name);
+                    for (int t = 0; t < want.length; t++) assertTrue(relErr(v, (i * want.length + t) * want[0].length, want[t]) < 1e-4, name + " token " + t);
                 }
             }
-            Taps none = Taps.of();
-            model.forward(m.create(flat(img), new Shape(2, 3, 12, 12)), none);
-            assertTrue(none.names().isEmpty());
+            List<String> none = new java.util.ArrayList<>();
+            model.forward(m.create(flat(img), new Shape(2, 3, 12, 12)), Taps.of((module, x) -> none.add(module)));
+            assertTrue(none.isEmpty());
         }
     }
 
@@ -149,13 +203,13 @@ class ModelParityTest {
     void bertTapsUseHfNames() {
         BertConfig cfg = BertConfig.create(32, 2, 4, 40, 20, 8);
         try (NDManager m = NDManager.newBaseManager(); BertModel model = new BertModel(Params.init(cfg, 1, m))) {
-            Taps taps = Taps.of("bert.encoder.layer.1.**", "bert.embeddings");
+            Map<String, Shape> shapes = new java.util.HashMap<>();
+            Taps taps = Taps.of((module, x) -> shapes.put(module, x.getShape()), "bert.encoder.layer.1.**", "bert.embeddings");
             model.forward(m.create(new long[] {2, 3, 4, 5, 6}, new Shape(1, 5)), null, taps);
-            assertTrue(taps.names().contains("bert.encoder.layer.1.attention.self.query"));
-            assertTrue(taps.names().contains("bert.encoder.layer.1.output.dense"));
-            assertTrue(taps.names().contains("bert.embeddings"));
-            assertEquals(5, taps.get("bert.encoder.layer.1.intermediate.dense").get(0).length);
-            assertEquals(40, taps.get("bert.encoder.layer.1.intermediate.dense").get(0)[0].length);
+            assertTrue(shapes.containsKey("bert.encoder.layer.1.attention.self.query"));
+            assertTrue(shapes.containsKey("bert.encoder.layer.1.output.dense"));
+            assertTrue(shapes.containsKey("bert.embeddings"));
+            assertEquals(new Shape(1, 5, 40), shapes.get("bert.encoder.layer.1.intermediate.dense"));
         }
     }
 }

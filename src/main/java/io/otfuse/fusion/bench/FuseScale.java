@@ -90,10 +90,10 @@ public final class FuseScale {
         double[] collect = new double[1];
         ActivationSource timed = source == null ? null : new ActivationSource() {
             @Override
-            public Map<String, List<float[][]>> collect(Path dir, List<String> modules, Samples samples) {
+            public void collect(Path dir, List<String> modules, Samples samples, java.util.function.Consumer<Outputs> sink) {
                 long t0 = System.nanoTime();
                 try {
-                    return source.collect(dir, modules, samples);
+                    source.collect(dir, modules, samples, sink);
                 } finally {
                     collect[0] += (System.nanoTime() - t0) / 1e9;
                 }
