@@ -3,11 +3,11 @@
 # Every row runs in a JVM of its own (as one `otfuse fuse` would), so its peak RSS is its own, OTFUSE_BENCH_REPEATS
 # times (default 3); the summary at the end gives, per row, the fastest and the median fusion time and the largest
 # peak RSS over the repeats (wall times on a shared 2-core machine move by ±20 % from run to run).
-# Heaps: ViT rows from weights 768 MB, BERT rows from weights 1 GiB (fused tensors spill to a scratch file), rows from
-# activations 384 MB with the serial collector, as ./otfuse runs (activations stream into a scratch file when they
-# exceed a quarter of the heap). OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override
-# the heaps, OTFUSE_BENCH_GC_ACTIVATIONS the collector option of rows from activations; OTFUSE_BENCH_PROFILE=true
-# prints per-phase times.
+# JVM: the serial collector, as ./otfuse runs (OTFUSE_BENCH_GC sets another collector option for every row); heaps:
+# ViT rows from weights 512 MB, BERT rows from weights 640 MB (fused tensors spill to a scratch file), rows from
+# activations 384 MB (activations stream into a scratch file when they exceed a quarter of the heap).
+# OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override the heaps;
+# OTFUSE_BENCH_PROFILE=true prints per-phase times.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$here"
@@ -20,11 +20,12 @@ IFS=, read -r -a presets <<< "${3:-official,default}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 first=1
-row() { # row LABEL FAMILY HEAP PRESET [JVM OPTIONS]
+gc="${OTFUSE_BENCH_GC--XX:+UseSerialGC}"
+row() { # row LABEL FAMILY HEAP PRESET
   local out r
   for ((r = 0; r < repeats; r++)); do
     # shellcheck disable=SC2086
-    out=$(java -Xmx"$3" ${5:-} -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
+    out=$(java -Xmx"$3" $gc -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
         --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "$2" "$layers" "$4" 2>&1 | grep -v '^WARNING')
     if [ "$first" = 1 ]; then echo "$out"; first=0; else echo "$out" | tail -n +3; fi
     echo "$out" | tail -n +3 | grep -v '^ ' >> "$log"
@@ -32,15 +33,15 @@ row() { # row LABEL FAMILY HEAP PRESET [JVM OPTIONS]
 }
 for p in "${presets[@]}"; do
   if [ "$which" != bert ]; then
-    row "vit-b weights emd" vit "${OTFUSE_BENCH_XMX_VIT:-768m}" "$p"
-    row "vit-b weights sinkhorn 0.06" vit "${OTFUSE_BENCH_XMX_VIT:-768m}" "$p"
+    row "vit-b weights emd" vit "${OTFUSE_BENCH_XMX_VIT:-512m}" "$p"
+    row "vit-b weights sinkhorn 0.06" vit "${OTFUSE_BENCH_XMX_VIT:-512m}" "$p"
   fi
   if [ "$which" != vit ]; then
-    row "bert-base weights emd" bert "${OTFUSE_BENCH_XMX_BERT:-1g}" "$p"
-    row "bert-base weights sinkhorn 0.06" bert "${OTFUSE_BENCH_XMX_BERT:-1g}" "$p"
+    row "bert-base weights emd" bert "${OTFUSE_BENCH_XMX_BERT:-640m}" "$p"
+    row "bert-base weights sinkhorn 0.06" bert "${OTFUSE_BENCH_XMX_BERT:-640m}" "$p"
   fi
   if [ "$which" != bert ]; then
-    row "vit-b activations sinkhorn 0.08" vit "${OTFUSE_BENCH_XMX_ACTIVATIONS:-384m}" "$p" "${OTFUSE_BENCH_GC_ACTIVATIONS--XX:+UseSerialGC}"
+    row "vit-b activations sinkhorn 0.08" vit "${OTFUSE_BENCH_XMX_ACTIVATIONS:-384m}" "$p"
   fi
 done
 echo
