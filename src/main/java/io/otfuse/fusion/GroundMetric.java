@@ -22,19 +22,7 @@ public final class GroundMetric {
 
         /** The parts side by side (each row the concatenation of the parts' rows); one part is returned as it is. */
         public static Features concat(java.util.List<Features> parts) {
-            if (parts.size() == 1) return parts.get(0);
-            int rows = parts.get(0).rows, dim = 0;
-            for (Features f : parts) {
-                if (f.rows != rows) throw new IllegalArgumentException("feature blocks disagree on rows");
-                dim += f.dim;
-            }
-            float[] x = new float[rows * dim];
-            int off = 0;
-            for (Features f : parts) {
-                for (int r = 0; r < rows; r++) System.arraycopy(f.x, r * f.dim, x, r * dim + off, f.dim);
-                off += f.dim;
-            }
-            return new Features(x, rows, dim, true);
+            return parts.size() == 1 ? parts.get(0) : joined(parts, "none");
         }
     }
 
@@ -68,8 +56,11 @@ public final class GroundMetric {
      * concatenation (no normalised copy of each part).
      */
     public static Features normaliseAndConcat(java.util.List<Features> parts, String mode) {
-        if (parts.size() == 1) return normaliseWeights(parts.get(0), mode);
-        if (mode.equals("none")) return Features.concat(parts);
+        return parts.size() == 1 ? normaliseWeights(parts.get(0), mode) : joined(parts, mode);
+    }
+
+    /** The parts side by side in a new array, each written by {@link #scaled}. */
+    private static Features joined(java.util.List<Features> parts, String mode) {
         int rows = parts.get(0).rows, dim = 0;
         for (Features f : parts) {
             if (f.rows != rows) throw new IllegalArgumentException("feature blocks disagree on rows");
@@ -89,6 +80,9 @@ public final class GroundMetric {
         float[] in = f.x;
         int d = f.dim;
         switch (mode) {
+            case "none" -> {
+                for (int r = 0; r < f.rows; r++) System.arraycopy(in, r * d, out, r * outDim + off, d);
+            }
             case "row-l2" -> {
                 for (int r = 0; r < f.rows; r++) {
                     RowKernels.scaleInto(in, r * d, d, 1 / (Math.sqrt(RowKernels.sumSquares(in, r * d, d)) + 1e-9), out, r * outDim + off);

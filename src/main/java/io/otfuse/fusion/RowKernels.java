@@ -63,9 +63,10 @@ final class RowKernels {
      * given, {@code plan[base + j] / colSums[j]} (0 where that sum is not positive). Returns the row's non-zero plan entries.
      */
     static int normalisedRow(double[] plan, int base, int m, double scale, double[] colSums, float[] out) {
-        if (VECTOR) return RowVectorKernels.normalisedRow(plan, base, m, scale, colSums, out);
-        int nnz = 0;
-        for (int j = 0; j < m; j++) {
+        int[] nnzVec = {0};
+        int from = VECTOR ? RowVectorKernels.normalisedRow(plan, base, m, scale, colSums, out, nnzVec) : 0;
+        int nnz = nnzVec[0];
+        for (int j = from; j < m; j++) {
             double p = plan[base + j];
             if (p == 0) continue;
             nnz++;

@@ -55,11 +55,12 @@ final class RowVectorKernels {
         return nan ? Double.NaN : r;
     }
 
-    static int normalisedRow(double[] plan, int base, int m, double scale, double[] colSums, float[] out) {
-        int ub = D.loopBound(m), j = 0, nnz = 0;
+    /** The whole vectors of the row: counts their non-zero entries into {@code nnz[0]} and returns where the scalar tail starts. */
+    static int normalisedRow(double[] plan, int base, int m, double scale, double[] colSums, float[] out, int[] nnz) {
+        int ub = D.loopBound(m), j = 0, count = 0;
         for (; j < ub; j += D.length()) {
             DoubleVector p = DoubleVector.fromArray(D, plan, base + j);
-            nnz += p.compare(VectorOperators.NE, 0.0).trueCount();
+            count += p.compare(VectorOperators.NE, 0.0).trueCount();
             DoubleVector v;
             if (colSums == null) {
                 v = p.mul(scale);
@@ -69,13 +70,8 @@ final class RowVectorKernels {
             }
             ((FloatVector) v.convertShape(VectorOperators.D2F, F, 0)).intoArray(out, base + j);
         }
-        for (; j < m; j++) {
-            double p = plan[base + j];
-            if (p == 0) continue;
-            nnz++;
-            out[base + j] = colSums == null ? (float) (p * scale) : colSums[j] > 0 ? (float) (p / colSums[j]) : 0f;
-        }
-        return nnz;
+        nnz[0] = count;
+        return ub;
     }
 
     static double sumSquares(float[] x, int from, int len) {
