@@ -87,7 +87,6 @@ public final class GroundMetric {
                 for (int r = 0; r < f.rows; r++) {
                     RowKernels.scaleInto(in, r * d, d, 1 / (Math.sqrt(RowKernels.sumSquares(in, r * d, d)) + 1e-9), out, r * outDim + off);
                 }
-                return;
             }
             case "max", "abs-max" -> {
                 boolean abs = mode.equals("abs-max");

@@ -90,6 +90,7 @@ public final class NativeGemm {
             int step = (int) ((rows + chunks - 1) / chunks);
             for (int r0 = 0; r0 < rows; r0 += step) {
                 int r = Math.min(step, rows - r0);
+                long tc = System.nanoTime();
                 try (NDManager m = engine.newBaseManager()) {
                     bufA = ta ? fill(bufA, a, 0, a.length) : fill(bufA, a, r0 * k, r * k);
                     NDArray x = m.create(view(bufA, ta ? a.length : r * k), ta ? new Shape(k, rows) : new Shape(r, k), DataType.FLOAT32);
@@ -100,7 +101,7 @@ public final class NativeGemm {
                     NDArray z = x.matMul(y);
                     long t2 = System.nanoTime();
                     z.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out, r0 * cols, r * cols); // a view of the result: one copy
-                    if (TRACE) System.err.printf("gemm %d x %d x %d ta=%b tb=%b in %.1f mm %.1f out %.1f ms%n", r, k, cols, ta, tb, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (System.nanoTime() - t2) / 1e6);
+                    if (TRACE) System.err.printf("gemm %d x %d x %d ta=%b tb=%b in %.1f mm %.1f out %.1f ms%n", r, k, cols, ta, tb, (t1 - tc) / 1e6, (t2 - t1) / 1e6, (System.nanoTime() - t2) / 1e6);
                 }
             }
             return out;
