@@ -337,6 +337,175 @@ final class Kernels {
         return plan;
     }
 
+    // ------------------------------------------------------------------ float kernels (OtOptions.withScratchCost)
+
+    private static final java.util.concurrent.atomic.AtomicReference<java.lang.ref.SoftReference<float[][]>> FLOAT_KERNEL_POOL =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** Float rows for a Gibbs kernel of {@code n x m} (pooled as {@link #kernelRows}). */
+    static float[][] floatKernelRows(int n, int m) {
+        if ((long) n * m >= POOL_MIN) {
+            java.lang.ref.SoftReference<float[][]> ref = FLOAT_KERNEL_POOL.getAndSet(null);
+            float[][] k = ref == null ? null : ref.get();
+            if (k != null && k.length == n && k[0].length == m) return k;
+        }
+        float[][] k = new float[n][];
+        for (int i = 0; i < n; i++) {
+            k[i] = new float[m];
+        }
+        return k;
+    }
+
+    static void releaseKernel(float[][] k) {
+        if ((long) k.length * k[0].length >= POOL_MIN) FLOAT_KERNEL_POOL.set(new java.lang.ref.SoftReference<>(k));
+    }
+
+    /** {@link #gibbs} into float rows: each entry is rounded to float once and the column pass reads the rounded value. */
+    static float[][] gibbsFloat(double[] c, int n, int m, double reg, double[] u, double[] ktu, double[][] partial, int threads) {
+        float[][] k = floatKernelRows(n, m);
+        double inr = -1.0 / reg;
+        int nb = Par.blocks(n);
+        boolean simd = vector;
+        Par.forRange(threads, nb, (lo, hi) -> {
+            for (int bk = lo; bk < hi; bk++) {
+                double[] acc = partial[bk];
+                java.util.Arrays.fill(acc, 0.0);
+                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
+                for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
+                    if (simd) {
+                        VectorKernels.gibbsRow(c, i * m, inr, k[i], m, u[i], acc);
+                        continue;
+                    }
+                    float[] ki = k[i];
+                    for (int j = 0; j < m; j++) {
+                        ki[j] = (float) Math.exp(c[i * m + j] * inr);
+                        acc[j] += u[i] * ki[j];
+                    }
+                }
+            }
+        });
+        reduceBlocks(partial, nb, m, ktu, threads);
+        return k;
+    }
+
+    /** {@link #fusedPass} over float rows (products and sums in double). */
+    static void fusedPass(float[][] k, int n, int m, double[] v, double[] u, RowScale scale, double[] ktu, double[][] partial, int threads) {
+        int nb = Par.blocks(n);
+        boolean simd = vector;
+        Par.forRange(threads, nb, (lo, hi) -> {
+            for (int bk = lo; bk < hi; bk++) {
+                double[] acc = partial[bk];
+                java.util.Arrays.fill(acc, 0.0);
+                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
+                int i = bk * Par.BLOCK_ROWS;
+                double[] t = simd ? new double[VectorKernels.lanes()] : null;
+                double[] s8 = new double[8];
+                for (; simd && i + 7 < r1; i += 8) {
+                    VectorKernels.dot8(k, i, v, m, s8, t);
+                    for (int r = 0; r < 8; r++) {
+                        u[i + r] = scale.apply(i + r, s8[r]);
+                    }
+                    VectorKernels.axpy8(k, i, u, m, acc);
+                }
+                for (; i < r1; i++) {
+                    float[] ki = k[i];
+                    double d = 0;
+                    for (int j = 0; j < m; j++) {
+                        d += ki[j] * v[j];
+                    }
+                    double ui = scale.apply(i, d);
+                    u[i] = ui;
+                    for (int j = 0; j < m; j++) {
+                        acc[j] += ui * ki[j];
+                    }
+                }
+            }
+        });
+        reduceBlocks(partial, nb, m, ktu, threads);
+    }
+
+    /**
+     * {@link #materialisePlan} from float rows into {@code plan}, which may be {@code c} itself (each cost entry is read
+     * before its plan entry is written); the float rows are handed back to the pool.
+     */
+    static double[] materialisePlan(float[][] k, double[] c, int n, int m, double[] u, double[] v, double[] a, int threads,
+                                    double[] out, double[] plan) {
+        int nb = Par.blocks(n);
+        double[] obj = new double[nb];
+        double[] rowErr = new double[nb];
+        boolean simd = vector;
+        Par.forRange(threads, nb, (lo, hi) -> {
+            double[] t = simd ? new double[VectorKernels.lanes()] : null;
+            double[] ro = new double[2];
+            for (int bk = lo; bk < hi; bk++) {
+                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
+                double so = 0;
+                double se = 0;
+                for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
+                    if (simd) {
+                        VectorKernels.planRow(u[i], k[i], v, c, i * m, plan, m, ro, t);
+                    } else {
+                        int base = i * m;
+                        double rs = 0;
+                        double o = 0;
+                        for (int j = 0; j < m; j++) {
+                            double cij = c[base + j];
+                            double pij = u[i] * k[i][j] * v[j];
+                            plan[base + j] = pij;
+                            rs += pij;
+                            o += pij * cij;
+                        }
+                        ro[0] = rs;
+                        ro[1] = o;
+                    }
+                    so += ro[1];
+                    se += Math.abs(ro[0] - a[i]);
+                }
+                obj[bk] = so;
+                rowErr[bk] = se;
+            }
+        });
+        double o = 0;
+        double e = 0;
+        for (int bk = 0; bk < nb; bk++) {
+            o += obj[bk];
+            e += rowErr[bk];
+        }
+        out[0] = o;
+        out[1] = e;
+        releaseKernel(k);
+        return plan;
+    }
+
+    // Small loops of the solvers' iterations live here, not in the solve methods: a solve method with loops of its own
+    // gets compiled (with everything it inlines) several times over; these compile once and small.
+
+    /** {@code out[j] = num[j] / den[j]}. */
+    static void divide(double[] num, double[] den, double[] out, int m) {
+        for (int j = 0; j < m; j++) {
+            out[j] = num[j] / den[j];
+        }
+    }
+
+    /** {@code sum_j (v_j ktu_j - b_j)^2}. */
+    static double marginalSquares(double[] v, double[] ktu, double[] b, int m) {
+        double s = 0;
+        for (int j = 0; j < m; j++) {
+            double d = v[j] * ktu[j] - b[j];
+            s += d * d;
+        }
+        return s;
+    }
+
+    /** {@code sum_j |v_j ktu_j - b_j|}. */
+    static double marginalL1(double[] v, double[] ktu, double[] b, int m) {
+        double s = 0;
+        for (int j = 0; j < m; j++) {
+            s += Math.abs(v[j] * ktu[j] - b[j]);
+        }
+        return s;
+    }
+
     static boolean allFinite(double[] x) {
         for (double d : x) {
             if (!Double.isFinite(d)) {

@@ -8,7 +8,7 @@ package io.otfuse.ot;
  * 3072 x 3072 problems, so we do not copy it. Set {@link #withMaxIter} to reproduce a cap.
  */
 public final class OtOptions {
-    public static final OtOptions DEFAULT = new OtOptions(0.0, -1, 1e-9, 10, 0, Double.NaN, 1e3, false, 0.0, true);
+    public static final OtOptions DEFAULT = new OtOptions(0.0, -1, 1e-9, 10, 0, Double.NaN, 1e3, false, 0.0, true, false);
 
     private final double reg;
     private final long maxIter;
@@ -20,9 +20,10 @@ public final class OtOptions {
     private final boolean certify;
     private final double epsilonScalingStart;
     private final boolean overRelaxation;
+    private final boolean scratchCost;
 
     private OtOptions(double reg, long maxIter, double stopThr, int checkEvery, int threads, double regM, double tau,
-                      boolean certify, double epsilonScalingStart, boolean overRelaxation) {
+                      boolean certify, double epsilonScalingStart, boolean overRelaxation, boolean scratchCost) {
         this.reg = reg;
         this.maxIter = maxIter;
         this.stopThr = stopThr;
@@ -33,6 +34,7 @@ public final class OtOptions {
         this.certify = certify;
         this.epsilonScalingStart = epsilonScalingStart;
         this.overRelaxation = overRelaxation;
+        this.scratchCost = scratchCost;
     }
 
     public static OtOptions defaults() {
@@ -41,37 +43,37 @@ public final class OtOptions {
 
     /** Entropic regularisation λ (POT {@code reg}). */
     public OtOptions withReg(double r) {
-        return new OtOptions(r, maxIter, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation);
+        return new OtOptions(r, maxIter, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation, scratchCost);
     }
 
     /** Iteration cap (POT {@code numItermax}); {@code <= 0}: the solver's default (none for exact solvers). */
     public OtOptions withMaxIter(long it) {
-        return new OtOptions(reg, it, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation);
+        return new OtOptions(reg, it, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation, scratchCost);
     }
 
     /** Stopping threshold (POT {@code stopThr}). */
     public OtOptions withStopThr(double t) {
-        return new OtOptions(reg, maxIter, t, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation);
+        return new OtOptions(reg, maxIter, t, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation, scratchCost);
     }
 
     /** Threads for the parallel passes; {@code <= 0}: all available processors. Results do not depend on it. */
     public OtOptions withThreads(int t) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, t, regM, tau, certify, epsilonScalingStart, overRelaxation);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, t, regM, tau, certify, epsilonScalingStart, overRelaxation, scratchCost);
     }
 
     /** KL marginal relaxation weight for unbalanced Sinkhorn (POT {@code reg_m}). */
     public OtOptions withRegM(double r) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, r, tau, certify, epsilonScalingStart, overRelaxation);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, r, tau, certify, epsilonScalingStart, overRelaxation, scratchCost);
     }
 
     /** Absorption threshold of the stabilised Sinkhorn (POT {@code tau}, default 1e3). */
     public OtOptions withTau(double t) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, t, certify, epsilonScalingStart, overRelaxation);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, t, certify, epsilonScalingStart, overRelaxation, scratchCost);
     }
 
     /** Debug mode: exact solvers verify their optimality certificate and throw if it fails. */
     public OtOptions withCertify(boolean c) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, c, epsilonScalingStart, overRelaxation);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, c, epsilonScalingStart, overRelaxation, scratchCost);
     }
 
     /**
@@ -79,12 +81,27 @@ public final class OtOptions {
      * down to {@code reg}; {@code <= 1}: off.
      */
     public OtOptions withEpsilonScaling(double start) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, certify, start, overRelaxation);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, certify, start, overRelaxation, scratchCost);
     }
 
     /** Adaptive over-relaxation in the log-domain solver (default on). */
     public OtOptions withOverRelaxation(boolean on) {
-        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, on);
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, on, scratchCost);
+    }
+
+    /**
+     * Sinkhorn-Knopp holds its Gibbs kernel in float (half the memory traffic of each iteration; iterations still
+     * accumulate in double, so the plan is the exact Sinkhorn plan for a kernel perturbed by at most 2^-24 relative,
+     * i.e. a cost perturbed by at most {@code reg * 2^-24}) and writes the plan into the cost array (which the caller
+     * then no longer owns: the result's plan is that array). Off by default (POT semantics to the last bits); fusion
+     * turns it on, for every size, so that only one set of kernels has to be compiled.
+     */
+    public OtOptions withScratchCost(boolean on) {
+        return new OtOptions(reg, maxIter, stopThr, checkEvery, threads, regM, tau, certify, epsilonScalingStart, overRelaxation, on);
+    }
+
+    public boolean scratchCost() {
+        return scratchCost;
     }
 
     public boolean overRelaxation() {

@@ -8,7 +8,8 @@ package io.otfuse.ot;
  * iteration ({@code ii % 10 == 0}) the column-marginal error {@code ||v * (K^T u) - b||_2} is compared
  * with {@code stopThr} (default 1e-9); at most {@code numItermax} (default 1000) iterations. Returns
  * the dense plan {@code diag(u) K diag(v)} and {@code <P, M>}. (K is computed as {@code exp(M * (-1/reg))};
- * it differs from POT's {@code exp(M / -reg)} by at most {@code |M/reg|} ulp.)
+ * it differs from POT's {@code exp(M / -reg)} by at most {@code |M/reg|} ulp.) Under
+ * {@link OtOptions#withScratchCost} large problems keep K in float and return the plan in the cost array.
  *
  * <p>Speed: each iteration is a single pass over K: the row products {@code K v} of one iteration and
  * the column products {@code K^T u} needed by the next are fused row by row, so the error check of POT
@@ -49,7 +50,11 @@ public final class SinkhornKnopp implements OtSolver {
         double[] ktu = new double[m];
         double[] ktuNew = new double[m];
         double[][] partial = Kernels.rows(Par.blocks(n), m);
-        double[][] k = Kernels.gibbs(p.cost().data(), n, m, reg, u, ktu, partial, threads);
+        // under withScratchCost: float kernel (half the memory traffic per iteration), plan in the cost array
+        boolean single = o.scratchCost();
+        double[] c = p.cost().data();
+        double[][] k = single ? null : Kernels.gibbs(c, n, m, reg, u, ktu, partial, threads);
+        float[][] kf = single ? Kernels.gibbsFloat(c, n, m, reg, u, ktu, partial, threads) : null;
         Kernels.RowScale scale = (i, s) -> 1.0 / (s / a[i]);
         boolean converged = false;
         String warning = null;
@@ -60,10 +65,12 @@ public final class SinkhornKnopp implements OtSolver {
                 warning = "numerical errors at iteration " + ii;
                 break;
             }
-            for (int j = 0; j < m; j++) {
-                vNew[j] = b[j] / ktu[j];
+            Kernels.divide(b, ktu, vNew, m);
+            if (single) {
+                Kernels.fusedPass(kf, n, m, vNew, uNew, scale, ktuNew, partial, passThreads);
+            } else {
+                Kernels.fusedPass(k, n, m, vNew, uNew, scale, ktuNew, partial, passThreads);
             }
-            Kernels.fusedPass(k, n, m, vNew, uNew, scale, ktuNew, partial, passThreads);
             if (!Kernels.allFinite(uNew) || !Kernels.allFinite(vNew)) {
                 warning = "numerical errors at iteration " + ii;
                 break;
@@ -79,12 +86,7 @@ public final class SinkhornKnopp implements OtSolver {
             ktuNew = t;
             it = ii + 1;
             if (ii % every == 0) {
-                double s = 0;
-                for (int j = 0; j < m; j++) {
-                    double d = v[j] * ktu[j] - b[j];
-                    s += d * d;
-                }
-                err = Math.sqrt(s);
+                err = Math.sqrt(Kernels.marginalSquares(v, ktu, b, m));
                 if (err < stopThr) {
                     converged = true;
                     break;
@@ -94,13 +96,15 @@ public final class SinkhornKnopp implements OtSolver {
         if (!converged && warning == null) {
             warning = "Sinkhorn did not converge";
         }
-        double colErr = 0;
-        for (int j = 0; j < m; j++) {
-            colErr += Math.abs(v[j] * ktu[j] - b[j]);
-        }
+        double colErr = Kernels.marginalL1(v, ktu, b, m);
         double[] or = new double[2];
-        double[] plan = Kernels.materialisePlan(k, p.cost().data(), n, m, u, v, a, threads, or);
-        Kernels.releaseKernel(k, n, m);
+        double[] plan;
+        if (single) {
+            plan = Kernels.materialisePlan(kf, c, n, m, u, v, a, threads, or, c);
+        } else {
+            plan = Kernels.materialisePlan(k, c, n, m, u, v, a, threads, or);
+            Kernels.releaseKernel(k, n, m);
+        }
         return OtResult.builder(NAME, n, m).dense(plan).objective(or[0]).iterations(it).marginalError(or[1] + colErr)
                 .stopError(err).converged(converged).warning(warning).timeNanos(System.nanoTime() - t0).build();
     }

@@ -1,6 +1,7 @@
 package io.otfuse.ot;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,6 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Floats with as many lanes as {@link #S}: float kernel rows are widened to double lane by lane. */
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, jdk.incubator.vector.VectorShape.forBitSize(S.vectorBitSize() / 2));
 
     private static final double LOG2E = 0x1.71547652b82fep0;
     private static final double LN2_HI = 0x1.62e42fefa39efp-1;
@@ -304,6 +307,144 @@ final class VectorKernels {
             plan[base + j] = p;
             s += p;
             o = Math.fma(p, c[base + j], o);
+        }
+        out[0] = s;
+        out[1] = o;
+    }
+
+    // ------------------------------------------------------------------ float kernel rows (values widened to double)
+
+    private static DoubleVector widen(float[] x, int j) {
+        return (DoubleVector) FloatVector.fromArray(F, x, j).convertShape(VectorOperators.F2D, S, 0);
+    }
+
+    /** {@link #gibbsRow} into a float row; {@code acc[j] += ui * (double) ki[j]} with the rounded entry. */
+    static void gibbsRow(double[] c, int base, double inr, float[] ki, int m, double ui, double[] acc) {
+        int ub = S.loopBound(m);
+        int j = 0;
+        DoubleVector su = DoubleVector.broadcast(S, ui);
+        for (; j < ub; j += L) {
+            FloatVector e = (FloatVector) exp(DoubleVector.fromArray(S, c, base + j).mul(inr)).convertShape(VectorOperators.D2F, F, 0);
+            e.intoArray(ki, j);
+            ((DoubleVector) e.convertShape(VectorOperators.F2D, S, 0)).fma(su, DoubleVector.fromArray(S, acc, j)).intoArray(acc, j);
+        }
+        for (; j < m; j++) {
+            ki[j] = (float) exp(c[base + j] * inr);
+            acc[j] = Math.fma(ki[j], ui, acc[j]);
+        }
+    }
+
+    /** {@link #dot8} over float rows. */
+    static void dot8(float[][] k, int i0, double[] v, int m, double[] out, double[] t) {
+        DoubleVector a0 = DoubleVector.zero(S);
+        DoubleVector a1 = a0;
+        DoubleVector a2 = a0;
+        DoubleVector a3 = a0;
+        DoubleVector a4 = a0;
+        DoubleVector a5 = a0;
+        DoubleVector a6 = a0;
+        DoubleVector a7 = a0;
+        float[] k0 = k[i0];
+        float[] k1 = k[i0 + 1];
+        float[] k2 = k[i0 + 2];
+        float[] k3 = k[i0 + 3];
+        float[] k4 = k[i0 + 4];
+        float[] k5 = k[i0 + 5];
+        float[] k6 = k[i0 + 6];
+        float[] k7 = k[i0 + 7];
+        int ub = S.loopBound(m);
+        int j = 0;
+        for (; j < ub; j += L) {
+            DoubleVector vj = DoubleVector.fromArray(S, v, j);
+            a0 = widen(k0, j).fma(vj, a0);
+            a1 = widen(k1, j).fma(vj, a1);
+            a2 = widen(k2, j).fma(vj, a2);
+            a3 = widen(k3, j).fma(vj, a3);
+            a4 = widen(k4, j).fma(vj, a4);
+            a5 = widen(k5, j).fma(vj, a5);
+            a6 = widen(k6, j).fma(vj, a6);
+            a7 = widen(k7, j).fma(vj, a7);
+        }
+        out[0] = tailDot(sumLanes(a0, t), k0, v, j, m);
+        out[1] = tailDot(sumLanes(a1, t), k1, v, j, m);
+        out[2] = tailDot(sumLanes(a2, t), k2, v, j, m);
+        out[3] = tailDot(sumLanes(a3, t), k3, v, j, m);
+        out[4] = tailDot(sumLanes(a4, t), k4, v, j, m);
+        out[5] = tailDot(sumLanes(a5, t), k5, v, j, m);
+        out[6] = tailDot(sumLanes(a6, t), k6, v, j, m);
+        out[7] = tailDot(sumLanes(a7, t), k7, v, j, m);
+    }
+
+    private static double tailDot(double s, float[] k, double[] v, int from, int m) {
+        for (int j = from; j < m; j++) {
+            s = Math.fma(k[j], v[j], s);
+        }
+        return s;
+    }
+
+    /** {@link #axpy8} over float rows. */
+    static void axpy8(float[][] k, int i0, double[] u, int m, double[] acc) {
+        float[] k0 = k[i0];
+        float[] k1 = k[i0 + 1];
+        float[] k2 = k[i0 + 2];
+        float[] k3 = k[i0 + 3];
+        float[] k4 = k[i0 + 4];
+        float[] k5 = k[i0 + 5];
+        float[] k6 = k[i0 + 6];
+        float[] k7 = k[i0 + 7];
+        DoubleVector w0 = DoubleVector.broadcast(S, u[i0]);
+        DoubleVector w1 = DoubleVector.broadcast(S, u[i0 + 1]);
+        DoubleVector w2 = DoubleVector.broadcast(S, u[i0 + 2]);
+        DoubleVector w3 = DoubleVector.broadcast(S, u[i0 + 3]);
+        DoubleVector w4 = DoubleVector.broadcast(S, u[i0 + 4]);
+        DoubleVector w5 = DoubleVector.broadcast(S, u[i0 + 5]);
+        DoubleVector w6 = DoubleVector.broadcast(S, u[i0 + 6]);
+        DoubleVector w7 = DoubleVector.broadcast(S, u[i0 + 7]);
+        int ub = S.loopBound(m);
+        int j = 0;
+        for (; j < ub; j += L) {
+            DoubleVector t = DoubleVector.fromArray(S, acc, j);
+            t = widen(k0, j).fma(w0, t);
+            t = widen(k1, j).fma(w1, t);
+            t = widen(k2, j).fma(w2, t);
+            t = widen(k3, j).fma(w3, t);
+            t = widen(k4, j).fma(w4, t);
+            t = widen(k5, j).fma(w5, t);
+            t = widen(k6, j).fma(w6, t);
+            t = widen(k7, j).fma(w7, t);
+            t.intoArray(acc, j);
+        }
+        for (; j < m; j++) {
+            double t = acc[j];
+            for (int r = 0; r < 8; r++) {
+                t = Math.fma(k[i0 + r][j], u[i0 + r], t);
+            }
+            acc[j] = t;
+        }
+    }
+
+    /** {@link #planRow} from a float row; {@code plan} may be {@code c} (each cost entry is read before it is overwritten). */
+    static void planRow(double ui, float[] ki, double[] v, double[] c, int base, double[] plan, int m, double[] out, double[] t) {
+        DoubleVector su = DoubleVector.broadcast(S, ui);
+        DoubleVector rs = DoubleVector.zero(S);
+        DoubleVector ro = rs;
+        int ub = S.loopBound(m);
+        int j = 0;
+        for (; j < ub; j += L) {
+            DoubleVector cj = DoubleVector.fromArray(S, c, base + j);
+            DoubleVector p = su.mul(widen(ki, j)).mul(DoubleVector.fromArray(S, v, j));
+            p.intoArray(plan, base + j);
+            rs = rs.add(p);
+            ro = p.fma(cj, ro);
+        }
+        double s = sumLanes(rs, t);
+        double o = sumLanes(ro, t);
+        for (; j < m; j++) {
+            double cj = c[base + j];
+            double p = ui * ki[j] * v[j];
+            plan[base + j] = p;
+            s += p;
+            o = Math.fma(p, cj, o);
         }
         out[0] = s;
         out[1] = o;
