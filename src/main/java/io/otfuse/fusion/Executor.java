@@ -171,9 +171,16 @@ public final class Executor {
             computeSpace(s, sp);
             if (sp.layer() >= 0 && sp.id().startsWith("mlp@")) progress.accept("layer " + (sp.layer() + 1) + "/" + anchorCfg.numHiddenLayers);
             for (Plan.Tensor t : byStep.getOrDefault(s, List.of())) fuseTensor(t, fused, shapes);
-            for (int u = 0; u <= s; u++) if (lastUse[u] == s) maps.set(u, null);
+            for (int u = 0; u <= s; u++) if (lastUse[u] == s) drop(u);
         }
         return result(t0, fused, shapes);
+    }
+
+    /** Drops space u's maps once no later step reads them, handing their large arrays back for reuse. */
+    private void drop(int u) {
+        TransportMap[] ms = maps.get(u);
+        if (ms != null) for (TransportMap t : ms) if (t != null) t.release();
+        maps.set(u, null);
     }
 
     private Result result(long t0, Map<String, float[]> fused, Map<String, long[]> shapes) {
@@ -285,12 +292,9 @@ public final class Executor {
         double[] cost = headCosts.remove(pass + ":" + sp.id() + ":" + k); // computed for the head matching of its layer
         if (cost == null) cost = cost(sp, k);
         TransportMap map = solveWith(sp, k, rep, cost);
-        if (cost.length >= 1 << 20) spareCost = new java.lang.ref.SoftReference<>(cost); // unused after its solve: the next space of that size writes into it
+        if (!map.holds(cost)) io.otfuse.ot.ArrayPool.give(cost); // unused after its solve: the next cost of that size is written into it
         return map;
     }
-
-    /** A large cost matrix no longer in use, reused by the next {@link #cost} of the same size (saves a large allocation per space). */
-    private java.lang.ref.SoftReference<double[]> spareCost;
 
     private final Map<String, int[]> headMatches = new HashMap<>();
     /** Cost matrices of head-partitioned spaces computed for their layer's head matching, waiting for their solve. */
@@ -321,10 +325,8 @@ public final class Executor {
         if (f == null) f = weightFeatures(sp, k, o.align.equals("activations") ? "none" : o.weightNorm);
         Profile.add("cost.features", t0);
         t0 = Profile.start();
-        double[] reuse = spareCost == null ? null : spareCost.get();
-        spareCost = null;
         double[] max = {Double.NaN};
-        double[] d = GroundMetric.distance(f[0], f[1], o.metric, reuse, max);
+        double[] d = GroundMetric.distance(f[0], f[1], o.metric, null, max); // into a pooled array when one is free
         Profile.add("cost.distance", t0);
         t0 = Profile.start();
         // a finite largest distance means every distance is finite (NaN and +Inf would be the largest)
@@ -378,6 +380,11 @@ public final class Executor {
         Arrays.fill(a, 1.0 / n);
         Arrays.fill(b, 1.0 / m);
         TransportSolver.Result r;
+        double before = Double.NaN; // before the solve: Sinkhorn may write its plan into the cost array
+        if (n == m) {
+            before = 0;
+            for (int i = 0; i < n; i++) before += cost[i * m + i] / n;
+        }
         int hk = models.get(k).config().numAttentionHeads, ha = anchorCfg.numAttentionHeads;
         if (sp.heads() && o.headAware && HeadAware.applies(n, m, hk, ha)) {
             r = HeadAware.solve(solver, cost, n, m, ha, headMatch(sp.layer(), k, ha, m / ha, sp.id(), cost), rep);
@@ -392,13 +399,9 @@ public final class Executor {
         rep.put("sources", sp.sources().size());
         rep.put("n", n);
         rep.put("m", m);
-        if (n == m) {
-            double before = 0;
-            for (int i = 0; i < n; i++) before += cost[i * m + i] / n;
-            rep.put("cost_before", before);
-        }
+        if (n == m) rep.put("cost_before", before);
         TransportMap map = r.map();
-        rep.put("cost_after", Double.isNaN(r.objective()) ? map.dot(cost) : r.objective());
+        rep.put("cost_after", Double.isNaN(r.objective()) ? map.dot(cost) : r.objective()); // solvers that overwrite the cost report their objective
         rep.put("iterations", r.iterations());
         if (r.warning() != null) rep.put("warning", r.warning());
         return map;
@@ -419,7 +422,7 @@ public final class Executor {
     }
 
     private TransportSolver solverFor(Plan.Space sp, int k, int n, int m) {
-        TransportSolver sinkhorn = OtAdapter.sinkhorn(o.reg, o.sinkhornMaxIter, o.sinkhornStopThr);
+        TransportSolver sinkhorn = OtAdapter.sinkhorn(o.reg, o.sinkhornMaxIter, o.sinkhornStopThr, true); // cost arrays are ours to give up
         switch (o.solver) {
             case "emd":
                 return OtAdapter.emd();
@@ -565,9 +568,7 @@ public final class Executor {
                 throw new OtfuseException(ExitCode.INCOMPATIBLE_MODELS, "tensor " + t.name() + ": model " + k + " has shape " + Arrays.toString(shape(k, t.name()))
                         + " which does not match the anchor's " + Arrays.toString(target) + " on its fixed axes (vocabulary, positions, classes, patch size)");
             }
-            float fw = (float) w;
-            float[] v = x.x();
-            for (int i = 0; i < acc.length; i++) acc[i] += fw * v[i];
+            RowKernels.addScaled(acc, x.x(), (float) w); // a method of its own: fuseTensor itself never gets hot enough to compile
         }
         if (spill != null) {
             spill.put(t.name(), acc);

@@ -23,6 +23,18 @@ import java.util.Map;
 public final class FusedFile implements FusedSink {
     private final PositionalSafetensors out;
     private final DType dtype;
+    /**
+     * Tensors are converted and written on a thread of their own while fusion goes on; at most {@link #IN_FLIGHT_BYTES}
+     * of them wait (a larger tensor waits alone), so the heap holds little more than before.
+     */
+    private final java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "otfuse-fused-writer");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final int IN_FLIGHT_BYTES = 64 << 20;
+    private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(IN_FLIGHT_BYTES);
+    private final java.util.concurrent.atomic.AtomicReference<RuntimeException> failure = new java.util.concurrent.atomic.AtomicReference<>();
 
     private FusedFile(PositionalSafetensors out, DType dtype) {
         this.out = out;
@@ -40,11 +52,35 @@ public final class FusedFile implements FusedSink {
 
     @Override
     public void put(String name, float[] x) {
-        out.write(name, Tensors.fromFloats(x, dtype));
+        rethrow();
+        int permits = (int) Math.min(IN_FLIGHT_BYTES, 4L * x.length);
+        inFlight.acquireUninterruptibly(permits);
+        writer.execute(() -> {
+            try {
+                if (failure.get() == null) out.write(name, Tensors.fromFloats(x, dtype));
+            } catch (RuntimeException e) {
+                failure.compareAndSet(null, e);
+            } finally {
+                inFlight.release(permits);
+            }
+        });
+    }
+
+    /** Waits until every tensor put so far is written; rethrows the first write failure. */
+    private void drain() {
+        inFlight.acquireUninterruptibly(IN_FLIGHT_BYTES);
+        inFlight.release(IN_FLIGHT_BYTES);
+        rethrow();
+    }
+
+    private void rethrow() {
+        RuntimeException e = failure.get();
+        if (e != null) throw e;
     }
 
     @Override
     public ByteBuffer bytes(String name, DType as) {
+        drain();
         ByteBuffer raw = out.read(name);
         if (as == dtype) return raw;
         long n = raw.remaining() / dtype.size;
@@ -53,12 +89,19 @@ public final class FusedFile implements FusedSink {
 
     /** Completes the file (every tensor written, forced to disk); returns it for the checkpoint writer. */
     public Path finish() {
+        drain();
         out.finish();
         return out.file();
     }
 
     @Override
     public void close() {
+        writer.shutdownNow(); // after a failure elsewhere: queued tensors are not written
+        try {
+            writer.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         out.close();
         try {
             Files.deleteIfExists(out.file()); // still here: the checkpoint was not written

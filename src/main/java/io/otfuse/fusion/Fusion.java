@@ -103,6 +103,7 @@ public final class Fusion {
             return r;
         } finally {
             if (acts != null) acts.close();
+            io.otfuse.ot.ArrayPool.clear(); // the pooled scratch arrays are only worth keeping within one fusion
         }
     }
 

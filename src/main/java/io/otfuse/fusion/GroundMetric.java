@@ -126,7 +126,7 @@ public final class GroundMetric {
         double[] na = new double[n], nb = new double[m];
         for (int i = 0; i < n; i++) na[i] = RowKernels.sumSquares(a.x, i * d, d);
         for (int j = 0; j < m; j++) nb[j] = RowKernels.sumSquares(b.x, j * d, d);
-        double[] out = reuse != null && reuse.length == n * m ? reuse : new double[n * m];
+        double[] out = reuse != null && reuse.length == n * m ? reuse : io.otfuse.ot.ArrayPool.doubles(n * m); // every entry is written
         if (!metric.equals("cosine") && (long) n * m * d > 20_000_000L) {
             // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0)
             java.lang.ref.SoftReference<float[]> ref = GRAM.getAndSet(null);

@@ -27,7 +27,15 @@ public final class OtAdapter {
 
     /** Sinkhorn-Knopp with POT 0.8.2 semantics. */
     public static TransportSolver sinkhorn(double reg, int maxIter, double stopThr) {
-        OtOptions options = OtOptions.defaults().withReg(reg).withMaxIter(maxIter).withStopThr(stopThr);
+        return sinkhorn(reg, maxIter, stopThr, false);
+    }
+
+    /**
+     * Sinkhorn-Knopp; with {@code scratchCost} large problems keep their Gibbs kernel in float and write the plan into
+     * the cost array (see {@link OtOptions#withScratchCost}): the caller gives the cost array up.
+     */
+    public static TransportSolver sinkhorn(double reg, int maxIter, double stopThr, boolean scratchCost) {
+        OtOptions options = OtOptions.defaults().withReg(reg).withMaxIter(maxIter).withStopThr(stopThr).withScratchCost(scratchCost);
         return new TransportSolver() {
             @Override
             public Result solve(double[] a, double[] b, double[] cost, int n, int m) {

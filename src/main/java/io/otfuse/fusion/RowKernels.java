@@ -68,7 +68,10 @@ final class RowKernels {
         int nnz = nnzVec[0];
         for (int j = from; j < m; j++) {
             double p = plan[base + j];
-            if (p == 0) continue;
+            if (p == 0) {
+                out[base + j] = 0f; // out may come from ArrayPool: every entry is written
+                continue;
+            }
             nnz++;
             out[base + j] = colSums == null ? (float) (p * scale) : colSums[j] > 0 ? (float) (p / colSums[j]) : 0f;
         }
@@ -90,6 +93,11 @@ final class RowKernels {
             return;
         }
         for (int i = 0; i < len; i++) out[to + i] = (float) (x[from + i] * scale);
+    }
+
+    /** {@code acc[i] += w * x[i]} over all of {@code acc}. */
+    static void addScaled(float[] acc, float[] x, float w) {
+        for (int i = 0; i < acc.length; i++) acc[i] += w * x[i];
     }
 
     /** {@code out[j] = sum_i x[i] * mat[i * m + j]} (a row vector times an {@code n x m} matrix), on all threads by column blocks. */

@@ -102,6 +102,11 @@ public final class TransportMap {
         return m;
     }
 
+    /** Whether {@code x} is this map's dense plan array. */
+    boolean holds(double[] x) {
+        return plan == x;
+    }
+
     /** Whether the plan is held sparsely (exact solvers). */
     public boolean isSparse() {
         return rowStart != null;
@@ -116,7 +121,22 @@ public final class TransportMap {
         stats();
         for (Norm nm : norms) normalised(nm);
         released = true;
+        io.otfuse.ot.ArrayPool.give(plan);
         plan = null;
+    }
+
+    /**
+     * Hands the dense plan and the dense normalised forms back to {@link io.otfuse.ot.ArrayPool} when nothing will read
+     * this map again (the executor drops it); the map is unusable afterwards.
+     */
+    public synchronized void release() {
+        if (rowStart == null && plan != null) io.otfuse.ot.ArrayPool.give(plan);
+        plan = null;
+        released = true;
+        for (Matrix x : new Matrix[] {rows, rowStochastic, colStochastic}) {
+            if (x != null && x.rowStart == null) io.otfuse.ot.ArrayPool.give(x.dense);
+        }
+        rows = rowStochastic = colStochastic = null;
     }
 
     private boolean released;
@@ -213,7 +233,7 @@ public final class TransportMap {
             for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) vs[e] = value(norm, mass[e], i, cols[e], invRow);
             return Matrix.sparse(n, m, rowStart, cols, vs);
         }
-        float[] f = new float[n * m];
+        float[] f = io.otfuse.ot.ArrayPool.floats(n * m); // every entry is written
         int nb = (n + BLOCK - 1) / BLOCK;
         long[] nnz = new long[nb];
         blocks(nb, b -> {

@@ -104,6 +104,11 @@ public final class FuseScale {
                 return source.defaultData(family);
             }
         };
+        for (int w = Integer.getInteger("otfuse.bench.warmups", 0); w > 0; w--) { // diagnosis: fusion in a warm JVM
+            long tw = System.nanoTime();
+            Fusion.fuse(ms, o, work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-")), true, timed, null);
+            System.out.printf("  warm-up run %.2f s%n", (System.nanoTime() - tw) / 1e9);
+        }
         double t;
         long cpu0 = processCpuNanos();
         long[] peaks = new long[3]; // RssAnon, RssFile, heap used (kB)
