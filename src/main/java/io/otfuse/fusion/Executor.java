@@ -27,13 +27,14 @@ public final class Executor {
     private final ModelConfig anchorCfg;
     private final Activations acts;
     private final Consumer<String> progress;
-    private final List<TransportMap[]> maps = new ArrayList<>();
+    /** Per space, its maps (null once dropped); read and dropped from the fusing thread as well (see {@link #run}). */
+    private final List<TransportMap[]> maps = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Integer> spaceIndex = new HashMap<>();
     private final List<Map<String, Object>> reportSpaces = new ArrayList<>();
     /** Downsampled maps for the sidecar, one per space and non-anchor model (a refinement pass replaces its entry). */
     private final Map<String, MapSidecar.Map> sidecar = new LinkedHashMap<>();
     /** Model k's tensors with all axes but one already moved, kept from the cost step for the fusing step. */
-    private final Map<String, Moved> moved = new HashMap<>();
+    private final Map<String, Moved> moved = new java.util.concurrent.ConcurrentHashMap<>();
 
     record Moved(int axis, Shaped x) {}
 
@@ -149,8 +150,8 @@ public final class Executor {
         Map<Integer, List<Plan.Tensor>> byStep = new HashMap<>();
         for (Plan.Tensor t : plan.tensors()) byStep.computeIfAbsent(t.readyAfter(), k -> new ArrayList<>()).add(t);
 
-        Map<String, float[]> fused = new HashMap<>();
-        Map<String, long[]> shapes = new HashMap<>();
+        Map<String, float[]> fused = java.util.Collections.synchronizedMap(new HashMap<>());
+        Map<String, long[]> shapes = new java.util.concurrent.ConcurrentHashMap<>();
         Integer streamIdx = spaceIndex.get(Planner.STREAM);
         if (o.refine > 0 && streamIdx != null) {
             // coordinate descent (as Git Re-Basin): all maps, then the stream map again from every tensor that reads or
@@ -166,14 +167,49 @@ public final class Executor {
             return result(t0, fused, shapes);
         }
         for (Plan.Tensor t : byStep.getOrDefault(-1, List.of())) fuseTensor(t, fused, shapes);
-        for (int s = 0; s < nSpaces; s++) {
-            Plan.Space sp = plan.spaces().get(s);
-            computeSpace(s, sp);
-            if (sp.layer() >= 0 && sp.id().startsWith("mlp@")) progress.accept("layer " + (sp.layer() + 1) + "/" + anchorCfg.numHiddenLayers);
-            for (Plan.Tensor t : byStep.getOrDefault(s, List.of())) fuseTensor(t, fused, shapes);
-            for (int u = 0; u <= s; u++) if (lastUse[u] == s) drop(u);
+        // The tensors finished by step s are fused (and the maps step s was the last to read dropped) on a thread of its
+        // own while this thread computes the maps of step s + 1: moves and solves overlap instead of leaving a core idle
+        // in each other's serial parts. One step at most is in flight, so memory grows by one step's tensors. Every
+        // tensor is computed exactly as before, so the result does not change.
+        java.util.concurrent.ExecutorService fuser = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread th = new Thread(r, "otfuse-fuser");
+            th.setDaemon(true);
+            return th;
+        });
+        java.util.concurrent.Future<?> pending = null;
+        try {
+            for (int s = 0; s < nSpaces; s++) {
+                Plan.Space sp = plan.spaces().get(s);
+                computeSpace(s, sp);
+                if (sp.layer() >= 0 && sp.id().startsWith("mlp@")) progress.accept("layer " + (sp.layer() + 1) + "/" + anchorCfg.numHiddenLayers);
+                await(pending);
+                int step = s;
+                List<Plan.Tensor> ready = byStep.getOrDefault(s, List.of());
+                pending = fuser.submit(() -> {
+                    for (Plan.Tensor t : ready) fuseTensor(t, fused, shapes);
+                    for (int u = 0; u <= step; u++) if (lastUse[u] == step) drop(u);
+                });
+            }
+            await(pending);
+        } finally {
+            fuser.shutdownNow();
         }
         return result(t0, fused, shapes);
+    }
+
+    /** Waits for a fusing step; its failure is rethrown here. */
+    private static void await(java.util.concurrent.Future<?> f) {
+        if (f == null) return;
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OtfuseException(ExitCode.IO_FAILURE, "interrupted while fusing tensors", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** Drops space u's maps once no later step reads them, handing their large arrays back for reuse. */
@@ -584,7 +620,7 @@ public final class Executor {
      * Anchor tensors read for a cost, kept until they are fused (when {@link #cacheMoved}): each is read once. Tensors
      * above {@link #KEEP_READ_FLOATS} are read again instead (an embedding matrix would double the live heap).
      */
-    private final Map<String, float[]> anchorKept = new HashMap<>();
+    private final Map<String, float[]> anchorKept = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long KEEP_READ_FLOATS = 8L << 20;
 
     private float[] anchorTensor(String name) {

@@ -95,6 +95,11 @@ final class RowKernels {
         for (int i = 0; i < len; i++) out[to + i] = (float) (x[from + i] * scale);
     }
 
+    /** {@code y[from + i] = (float) (x[from + i] * (s[i] * u))} for {@code i < len} ({@code y} may be {@code x}). */
+    static void multiplyInto(float[] x, int from, double[] s, double u, float[] y, int len) {
+        for (int i = 0; i < len; i++) y[from + i] = (float) (x[from + i] * (s[i] * u));
+    }
+
     /** {@code acc[i] += w * x[i]} over all of {@code acc}. */
     static void addScaled(float[] acc, float[] x, float w) {
         for (int i = 0; i < acc.length; i++) acc[i] += w * x[i];

@@ -41,14 +41,45 @@ public final class Transport {
             }
             return out;
         }
-        if (post == 1) return Dense.product(x, false, mat.dense(), false, pre, n, m); // rows of x times M
-        if (pre == 1) return Dense.product(mat.dense(), true, x, false, m, n, post); // M^T times the [n x post] block
-        float[] out = new float[pre * m * post];
-        for (int p = 0; p < pre; p++) {
-            float[] xp = java.util.Arrays.copyOfRange(x, p * n * post, (p + 1) * n * post);
-            System.arraycopy(Dense.product(mat.dense(), true, xp, false, m, n, post), 0, out, p * m * post, m * post);
+        // a scaled form: the tensor is scaled along the axis before (in) and the result after (out, uniform)
+        float[] md = mat.multiplicand();
+        if (mat.in != null) x = scaled(x, pre, n, post, mat.in);
+        float[] out;
+        if (post == 1) {
+            out = Dense.product(x, false, md, false, pre, n, m); // rows of x times M
+        } else if (pre == 1) {
+            out = Dense.product(md, true, x, false, m, n, post); // M^T times the [n x post] block
+        } else {
+            out = new float[pre * m * post];
+            for (int p = 0; p < pre; p++) {
+                float[] xp = java.util.Arrays.copyOfRange(x, p * n * post, (p + 1) * n * post);
+                System.arraycopy(Dense.product(md, true, xp, false, m, n, post), 0, out, p * m * post, m * post);
+            }
         }
+        if (mat.out != null || mat.uniform != 1) scaleInPlace(out, pre, m, post, mat.out, mat.uniform);
         return out;
+    }
+
+    /** A copy of {@code x} (viewed as {@code [pre, n, post]}) with slice i along the axis multiplied by {@code s[i]}. */
+    static float[] scaled(float[] x, int pre, int n, int post, double[] s) {
+        float[] y = new float[x.length];
+        for (int p = 0; p < pre; p++) {
+            if (post == 1) RowKernels.multiplyInto(x, p * n, s, 1, y, n); // the last axis: an element-wise product per row
+            else for (int i = 0; i < n; i++) RowKernels.scaleInto(x, (p * n + i) * post, post, s[i], y, (p * n + i) * post);
+        }
+        return y;
+    }
+
+    /** Multiplies slice j along the axis of {@code y} (viewed as {@code [pre, m, post]}) by {@code s[j] * u} (s null: by u). */
+    static void scaleInPlace(float[] y, int pre, int m, int post, double[] s, double u) {
+        if (s == null) {
+            RowKernels.scaleInto(y, 0, y.length, u, y, 0);
+            return;
+        }
+        for (int p = 0; p < pre; p++) {
+            if (post == 1 && s != null) RowKernels.multiplyInto(y, p * m, s, u, y, m);
+            else for (int j = 0; j < m; j++) RowKernels.scaleInto(y, (p * m + j) * post, post, (s == null ? 1 : s[j]) * u, y, (p * m + j) * post);
+        }
     }
 
     interface Range {

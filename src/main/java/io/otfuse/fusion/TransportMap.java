@@ -25,6 +25,10 @@ public final class TransportMap {
     private double[] rowSums, colSums;
     private double entropy, marginalError;
     private Matrix rows, rowStochastic, colStochastic;
+    /** Large dense maps: one float copy of the plan that every normalised form scales around (see {@link Matrix}). */
+    private float[] raw;
+    /** From this many entries a dense map's normalised forms share {@link #raw} instead of holding one matrix each. */
+    static final long SHARED_MIN = 1L << 20;
 
     public TransportMap(double[] plan, int n, int m) {
         if (plan.length != (long) n * m) throw new IllegalArgumentException("plan has " + plan.length + " entries, expected " + n + "x" + m);
@@ -134,8 +138,10 @@ public final class TransportMap {
         plan = null;
         released = true;
         for (Matrix x : new Matrix[] {rows, rowStochastic, colStochastic}) {
-            if (x != null && x.rowStart == null) io.otfuse.ot.ArrayPool.give(x.dense);
+            if (x != null && x.rowStart == null && x.dense != raw) io.otfuse.ot.ArrayPool.give(x.dense);
         }
+        io.otfuse.ot.ArrayPool.give(raw);
+        raw = null;
         rows = rowStochastic = colStochastic = null;
     }
 
@@ -228,6 +234,17 @@ public final class TransportMap {
         if (norm != Norm.ROWS) stats();
         double[] invRow = new double[n];
         if (norm == Norm.ROW_STOCHASTIC) for (int i = 0; i < n; i++) invRow[i] = rowSums[i] > 0 ? 1 / rowSums[i] : 0;
+        if (rowStart == null && (long) n * m >= SHARED_MIN && (raw != null || buildRaw())) {
+            return switch (norm) {
+                case ROWS -> Matrix.scaled(raw, n, m, null, null, n);
+                case ROW_STOCHASTIC -> Matrix.scaled(raw, n, m, invRow, null, 1);
+                case COL_STOCHASTIC -> {
+                    double[] invCol = new double[m];
+                    for (int j = 0; j < m; j++) invCol[j] = colSums[j] > 0 ? 1 / colSums[j] : 0;
+                    yield Matrix.scaled(raw, n, m, null, invCol, 1);
+                }
+            };
+        }
         if (rowStart != null) {
             float[] vs = new float[mass.length];
             for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) vs[e] = value(norm, mass[e], i, cols[e], invRow);
@@ -250,6 +267,29 @@ public final class TransportMap {
         long total = 0;
         for (long c : nnz) total += c;
         return Matrix.of(f, n, m, total);
+    }
+
+    /**
+     * Writes {@link #raw}, the plan rounded to float, in one pass; false (and nothing kept) when the plan is sparse enough
+     * for a row list, which the per-form path builds.
+     */
+    private boolean buildRaw() {
+        float[] f = io.otfuse.ot.ArrayPool.floats(n * m); // every entry is written
+        int nb = (n + BLOCK - 1) / BLOCK;
+        long[] nnz = new long[nb];
+        blocks(nb, b -> {
+            long c = 0;
+            for (int i = b * BLOCK, i1 = Math.min(n, (b + 1) * BLOCK); i < i1; i++) c += RowKernels.normalisedRow(plan, i * m, m, 1, null, f);
+            nnz[b] = c;
+        });
+        long total = 0;
+        for (long c : nnz) total += c;
+        if (total <= 2L * (n + m)) {
+            io.otfuse.ot.ArrayPool.give(f);
+            return false;
+        }
+        raw = f;
+        return true;
     }
 
     /**
@@ -384,6 +424,14 @@ public final class TransportMap {
         private float[] dense;
         final int[] rowStart, cols; // CSR, null when dense
         final float[] vals;
+        /**
+         * A scaled form of a large dense map: {@code M[i][j] = raw[i][j] * in[i] * out[j] * uniform} (a null vector is all
+         * ones), where {@code raw} is the plan in float, shared by the map's forms. Moves multiply by {@code raw} and scale
+         * the tensor before ({@code in}) or the result after ({@code out}, {@code uniform}), so the forms cost one matrix.
+         */
+        final double[] in, out;
+        final double uniform;
+        private final float[] raw;
 
         private Matrix(int n, int m, float[] dense, int[] rowStart, int[] cols, float[] vals) {
             this.n = n;
@@ -392,6 +440,36 @@ public final class TransportMap {
             this.rowStart = rowStart;
             this.cols = cols;
             this.vals = vals;
+            this.in = null;
+            this.out = null;
+            this.uniform = 1;
+            this.raw = null;
+        }
+
+        private Matrix(float[] raw, int n, int m, double[] in, double[] out, double uniform) {
+            this.n = n;
+            this.m = m;
+            this.raw = raw;
+            this.in = in;
+            this.out = out;
+            this.uniform = uniform;
+            this.rowStart = null;
+            this.cols = null;
+            this.vals = null;
+        }
+
+        static Matrix scaled(float[] raw, int n, int m, double[] in, double[] out, double uniform) {
+            return new Matrix(raw, n, m, in, out, uniform);
+        }
+
+        /** Whether this is a scaled form: {@link #multiplicand()} is the shared raw plan and {@link #in}/{@link #out} apply. */
+        boolean scaled() {
+            return raw != null;
+        }
+
+        /** The dense float matrix a move multiplies by: the raw plan of a scaled form, else {@link #dense()}. */
+        float[] multiplicand() {
+            return raw != null ? raw : dense();
         }
 
         static Matrix sparse(int n, int m, int[] rowStart, int[] cols, float[] vals) {
@@ -428,6 +506,15 @@ public final class TransportMap {
 
         /** The dense row-major float matrix (built on the first call for a sparse map). */
         synchronized float[] dense() {
+            if (dense == null && raw != null) {
+                // the normalised matrix itself (tests, small Java paths); moves use multiplicand() and the scales
+                float[] d = new float[n * m];
+                for (int i = 0; i < n; i++) {
+                    double si = (in == null ? 1 : in[i]) * uniform;
+                    for (int j = 0; j < m; j++) d[i * m + j] = (float) (raw[i * m + j] * si * (out == null ? 1 : out[j]));
+                }
+                dense = d;
+            }
             if (dense == null) {
                 float[] d = new float[n * m];
                 for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) d[i * m + cols[e]] = vals[e];

@@ -70,7 +70,7 @@ public final class ArrayPool {
     }
 
     /** Number of pooled arrays still reachable, for tests. */
-    static synchronized int pooled() {
+    public static synchronized int pooled() {
         int c = 0;
         for (ArrayDeque<SoftReference<double[]>> q : DOUBLES.values()) {
             for (SoftReference<double[]> r : q) {

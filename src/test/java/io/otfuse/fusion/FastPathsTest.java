@@ -176,4 +176,80 @@ class FastPathsTest {
             }
         }
     }
+
+    /**
+     * Large dense maps (from {@link TransportMap#SHARED_MIN} entries) hold one float copy of the plan; each normalised form
+     * scales the tensor before or the result after the product. Moves along the first, the last and a middle axis must
+     * equal the definition with the normalised matrix computed in double from the plan.
+     */
+    @Test
+    void scaledFormsOfLargeMapsMoveLikeTheNormalisedMatrix() {
+        int n = 1100, m = 1000; // 1.1 M entries
+        Random r = new Random(12);
+        double[] p = new double[n * m];
+        double tot = 0;
+        for (int i = 0; i < p.length; i++) {
+            p[i] = (i / m) % 97 == 5 ? 0 : r.nextDouble(); // a few empty rows: their stochastic scale is 0
+            tot += p[i];
+        }
+        for (int i = 0; i < p.length; i++) p[i] /= tot;
+        double[] row = new double[n], col = new double[m];
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) {
+            row[i] += p[i * m + j];
+            col[j] += p[i * m + j];
+        }
+        TransportMap t = new TransportMap(p.clone(), n, m);
+        t.keepOnly(java.util.EnumSet.allOf(TransportMap.Norm.class)); // as the executor does for large maps: the plan goes
+        for (TransportMap.Norm norm : TransportMap.Norm.values()) {
+            TransportMap.Matrix mat = t.normalised(norm);
+            assertTrue(mat.scaled(), norm + " shares the float plan");
+            int pre = 3, post = 5;
+            float[] x = gaussian(pre * n * post, 13);
+            long[][] shapes = {{n, post}, {pre, n}, {pre, n, post}};
+            int[] axes = {0, 1, 1};
+            for (int c = 0; c < 3; c++) {
+                long[] shape = shapes[c];
+                int a = axes[c];
+                int pr = 1, po = 1;
+                for (int d = 0; d < a; d++) pr *= (int) shape[d];
+                for (int d = a + 1; d < shape.length; d++) po *= (int) shape[d];
+                float[] got = Transport.apply(java.util.Arrays.copyOf(x, pr * n * po), shape, a, mat);
+                for (int pp = 0; pp < pr; pp++) {
+                    for (int j = 0; j < m; j += 37) {
+                        for (int q = 0; q < po; q++) {
+                            double s = 0, scale = 0;
+                            for (int i = 0; i < n; i++) {
+                                double v = p[i * m + j];
+                                double mij = switch (norm) {
+                                    case ROWS -> v * n;
+                                    case ROW_STOCHASTIC -> row[i] > 0 ? v / row[i] : 0;
+                                    case COL_STOCHASTIC -> col[j] > 0 ? v / col[j] : 0;
+                                };
+                                s += mij * x[(pp * n + i) * po + q];
+                                scale += Math.abs(mij * x[(pp * n + i) * po + q]);
+                            }
+                            assertEquals(s, got[(pp * m + j) * po + q], 1e-5 * scale + 1e-6, norm + " case " + c + " at " + pp + "," + j + "," + q);
+                        }
+                    }
+                }
+            }
+            float[] d = mat.dense(); // the normalised matrix itself, for callers that read entries
+            for (int e = 0; e < d.length; e += 1009) {
+                int i = e / m, j = e % m;
+                double v = p[e];
+                double mij = switch (norm) {
+                    case ROWS -> v * n;
+                    case ROW_STOCHASTIC -> row[i] > 0 ? v / row[i] : 0;
+                    case COL_STOCHASTIC -> col[j] > 0 ? v / col[j] : 0;
+                };
+                assertEquals(mij, d[e], 2e-7 * Math.abs(mij), norm + " entry " + e);
+            }
+        }
+        TransportMap u = new TransportMap(p.clone(), n, m);
+        u.keepOnly(java.util.EnumSet.allOf(TransportMap.Norm.class));
+        io.otfuse.ot.ArrayPool.clear();
+        u.release(); // the one shared float plan goes back to the pool (the double plan already went at keepOnly)
+        assertEquals(1, io.otfuse.ot.ArrayPool.pooled());
+        io.otfuse.ot.ArrayPool.clear();
+    }
 }
