@@ -215,8 +215,17 @@ public final class Executor {
     /** Drops space u's maps once no later step reads them, handing their large arrays back for reuse. */
     private void drop(int u) {
         TransportMap[] ms = maps.get(u);
-        if (ms != null) for (TransportMap t : ms) if (t != null) t.release();
+        boolean large = false;
+        if (ms != null) {
+            for (TransportMap t : ms) {
+                if (t == null) continue;
+                large |= (long) t.n() * t.m() >= TransportMap.SHARED_MIN;
+                t.release();
+            }
+        }
         maps.set(u, null);
+        // the engine's products for a large space leave freed native blocks in several threads' malloc arenas: return them
+        if (large) io.otfuse.model.NativeHeap.trim();
     }
 
     private Result result(long t0, Map<String, float[]> fused, Map<String, long[]> shapes) {

@@ -57,7 +57,7 @@ public final class FusedFile implements FusedSink {
         inFlight.acquireUninterruptibly(permits);
         writer.execute(() -> {
             try {
-                if (failure.get() == null) out.write(name, Tensors.fromFloats(x, dtype));
+                if (failure.get() == null) out.writeFloats(name, x);
             } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
             } finally {

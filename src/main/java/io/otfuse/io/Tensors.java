@@ -33,6 +33,20 @@ public final class Tensors {
     }
 
     /** Encodes float values as little-endian bytes of a floating dtype (rounding to nearest even). */
+    /** Appends {@code values[from .. from + len)} encoded as {@code dtype} to {@code out} (little-endian, at its position). */
+    public static void putFloats(float[] values, int from, int len, DType dtype, ByteBuffer out) {
+        switch (dtype) {
+            case F32 -> {
+                out.asFloatBuffer().put(values, from, len);
+                out.position(out.position() + 4 * len);
+            }
+            case F16 -> { for (int i = from; i < from + len; i++) out.putShort(HalfFloats.f32ToF16(values[i])); }
+            case BF16 -> { for (int i = from; i < from + len; i++) out.putShort(HalfFloats.f32ToBf16(values[i])); }
+            case F64 -> { for (int i = from; i < from + len; i++) out.putDouble(values[i]); }
+            default -> throw new IllegalArgumentException("cannot encode floats as " + dtype);
+        }
+    }
+
     public static ByteBuffer fromFloats(float[] values, DType dtype) {
         ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.size)).order(ByteOrder.LITTLE_ENDIAN);
         switch (dtype) {
