@@ -7,7 +7,8 @@
 # ViT rows from weights 512 MB, BERT rows from weights 640 MB (fused tensors spill to a scratch file), rows from
 # activations 384 MB (activations stream into a scratch file when they exceed a quarter of the heap).
 # OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override the heaps;
-# OTFUSE_BENCH_PROFILE=true prints per-phase times.
+# OTFUSE_BENCH_PROFILE=true prints per-phase times; OTFUSE_BENCH_WARMUPS=N runs each fusion N times first in the same JVM
+# (diagnosis only: the time in a warm JVM).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$here"
@@ -25,7 +26,7 @@ row() { # row LABEL FAMILY HEAP PRESET
   local out r
   for ((r = 0; r < repeats; r++)); do
     # shellcheck disable=SC2086
-    out=$(java -Xmx"$3" $gc -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" \
+    out=$(java -Xmx"$3" $gc -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" -Dotfuse.bench.warmups="${OTFUSE_BENCH_WARMUPS:-0}" \
         --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "$2" "$layers" "$4" 2>&1 | grep -v '^WARNING')
     if [ "$first" = 1 ]; then echo "$out"; first=0; else echo "$out" | tail -n +3; fi
     echo "$out" | tail -n +3 | grep -v '^ ' >> "$log"

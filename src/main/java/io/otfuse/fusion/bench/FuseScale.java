@@ -108,6 +108,7 @@ public final class FuseScale {
             long tw = System.nanoTime();
             Fusion.fuse(ms, o, work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-")), true, timed, null);
             System.out.printf("  warm-up run %.2f s%n", (System.nanoTime() - tw) / 1e9);
+            collect[0] = 0; // the timed run's collection only
         }
         double t;
         long cpu0 = processCpuNanos();
