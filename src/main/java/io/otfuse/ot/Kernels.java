@@ -326,6 +326,12 @@ final class Kernels {
                 rowErr[bk] = se;
             }
         });
+        sumBlocks(obj, rowErr, nb, out);
+        return plan;
+    }
+
+    /** {@code out = [sum obj, sum rowErr]} over the blocks, in block order (the plan passes' per-block partial sums). */
+    private static void sumBlocks(double[] obj, double[] rowErr, int nb, double[] out) {
         double o = 0;
         double e = 0;
         for (int bk = 0; bk < nb; bk++) {
@@ -334,7 +340,6 @@ final class Kernels {
         }
         out[0] = o;
         out[1] = e;
-        return plan;
     }
 
     // ------------------------------------------------------------------ float kernels (OtOptions.withScratchCost)
@@ -465,14 +470,7 @@ final class Kernels {
                 rowErr[bk] = se;
             }
         });
-        double o = 0;
-        double e = 0;
-        for (int bk = 0; bk < nb; bk++) {
-            o += obj[bk];
-            e += rowErr[bk];
-        }
-        out[0] = o;
-        out[1] = e;
+        sumBlocks(obj, rowErr, nb, out);
         releaseKernel(k);
         return plan;
     }
