@@ -31,8 +31,8 @@ public final class OtAdapter {
     }
 
     /**
-     * Sinkhorn-Knopp; with {@code scratchCost} large problems keep their Gibbs kernel in float and write the plan into
-     * the cost array (see {@link OtOptions#withScratchCost}): the caller gives the cost array up.
+     * Sinkhorn-Knopp; with {@code scratchCost} the Gibbs kernel is held in float and the plan is written into the cost
+     * array (see {@link OtOptions#withScratchCost}): the caller gives the cost array up.
      */
     public static TransportSolver sinkhorn(double reg, int maxIter, double stopThr, boolean scratchCost) {
         OtOptions options = OtOptions.defaults().withReg(reg).withMaxIter(maxIter).withStopThr(stopThr).withScratchCost(scratchCost);

@@ -77,8 +77,8 @@ public final class Transport {
             return;
         }
         for (int p = 0; p < pre; p++) {
-            if (post == 1 && s != null) RowKernels.multiplyInto(y, p * m, s, u, y, m);
-            else for (int j = 0; j < m; j++) RowKernels.scaleInto(y, (p * m + j) * post, post, (s == null ? 1 : s[j]) * u, y, (p * m + j) * post);
+            if (post == 1) RowKernels.multiplyInto(y, p * m, s, u, y, m);
+            else for (int j = 0; j < m; j++) RowKernels.scaleInto(y, (p * m + j) * post, post, s[j] * u, y, (p * m + j) * post);
         }
     }
 

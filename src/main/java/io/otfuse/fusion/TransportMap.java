@@ -138,7 +138,7 @@ public final class TransportMap {
         plan = null;
         released = true;
         for (Matrix x : new Matrix[] {rows, rowStochastic, colStochastic}) {
-            if (x != null && x.rowStart == null && x.dense != raw) io.otfuse.ot.ArrayPool.give(x.dense);
+            if (x != null && x.rowStart == null) io.otfuse.ot.ArrayPool.give(x.dense);
         }
         io.otfuse.ot.ArrayPool.give(raw);
         raw = null;
@@ -251,22 +251,26 @@ public final class TransportMap {
             return Matrix.sparse(n, m, rowStart, cols, vs);
         }
         float[] f = io.otfuse.ot.ArrayPool.floats(n * m); // every entry is written
+        long total = floatRows(i -> switch (norm) {
+            case ROWS -> RowKernels.normalisedRow(plan, i * m, m, n, null, f);
+            case ROW_STOCHASTIC -> RowKernels.normalisedRow(plan, i * m, m, invRow[i], null, f);
+            case COL_STOCHASTIC -> RowKernels.normalisedRow(plan, i * m, m, 1, colSums, f);
+        });
+        return Matrix.of(f, n, m, total);
+    }
+
+    /** Runs {@code row} (which writes plan row i in float and returns its non-zero count) on every row in blocks; the total. */
+    private long floatRows(java.util.function.IntUnaryOperator row) {
         int nb = (n + BLOCK - 1) / BLOCK;
         long[] nnz = new long[nb];
         blocks(nb, b -> {
             long c = 0;
-            for (int i = b * BLOCK, i1 = Math.min(n, (b + 1) * BLOCK); i < i1; i++) {
-                c += switch (norm) {
-                    case ROWS -> RowKernels.normalisedRow(plan, i * m, m, n, null, f);
-                    case ROW_STOCHASTIC -> RowKernels.normalisedRow(plan, i * m, m, invRow[i], null, f);
-                    case COL_STOCHASTIC -> RowKernels.normalisedRow(plan, i * m, m, 1, colSums, f);
-                };
-            }
+            for (int i = b * BLOCK, i1 = Math.min(n, (b + 1) * BLOCK); i < i1; i++) c += row.applyAsInt(i);
             nnz[b] = c;
         });
         long total = 0;
         for (long c : nnz) total += c;
-        return Matrix.of(f, n, m, total);
+        return total;
     }
 
     /**
@@ -275,16 +279,7 @@ public final class TransportMap {
      */
     private boolean buildRaw() {
         float[] f = io.otfuse.ot.ArrayPool.floats(n * m); // every entry is written
-        int nb = (n + BLOCK - 1) / BLOCK;
-        long[] nnz = new long[nb];
-        blocks(nb, b -> {
-            long c = 0;
-            for (int i = b * BLOCK, i1 = Math.min(n, (b + 1) * BLOCK); i < i1; i++) c += RowKernels.normalisedRow(plan, i * m, m, 1, null, f);
-            nnz[b] = c;
-        });
-        long total = 0;
-        for (long c : nnz) total += c;
-        if (total <= 2L * (n + m)) {
+        if (floatRows(i -> RowKernels.normalisedRow(plan, i * m, m, 1, null, f)) <= 2L * (n + m)) {
             io.otfuse.ot.ArrayPool.give(f);
             return false;
         }

@@ -61,13 +61,16 @@ public final class PositionalSafetensors implements AutoCloseable {
 
     /** Writes one tensor's bytes (in the dtype it was declared with) at its place. */
     public void write(String name, ByteBuffer bytes) {
+        writeAt(bytes, claim(name, bytes.remaining()));
+    }
+
+    /** Checks that {@code name} is laid out with {@code bytes} bytes and not written yet, marks it written; returns its offset. */
+    private long claim(String name, long bytes) {
         TensorEntry t = entries.get(name);
         if (t == null) throw new IllegalArgumentException("tensor '" + name + "' is not in the layout");
-        if (bytes.remaining() != t.byteSize()) {
-            throw new IllegalStateException("tensor '" + name + "' supplied " + bytes.remaining() + " bytes, expected " + t.byteSize());
-        }
+        if (bytes != t.byteSize()) throw new IllegalStateException("tensor '" + name + "' supplied " + bytes + " bytes, expected " + t.byteSize());
         if (!written.add(name)) throw new IllegalStateException("tensor '" + name + "' written twice");
-        writeAt(bytes, offsets.get(name));
+        return offsets.get(name);
     }
 
     /**
@@ -79,13 +82,9 @@ public final class PositionalSafetensors implements AutoCloseable {
         TensorEntry t = entries.get(name);
         if (t == null) throw new IllegalArgumentException("tensor '" + name + "' is not in the layout");
         DType dt = t.dtype();
-        if ((long) x.length * dt.size != t.byteSize()) {
-            throw new IllegalStateException("tensor '" + name + "' supplied " + (long) x.length * dt.size + " bytes, expected " + t.byteSize());
-        }
-        if (!written.add(name)) throw new IllegalStateException("tensor '" + name + "' written twice");
+        long pos = claim(name, (long) x.length * dt.size);
         if (piece == null) piece = ByteBuffer.allocateDirect(PIECE_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         int per = PIECE_BYTES / dt.size;
-        long pos = offsets.get(name);
         for (int from = 0; from < x.length; from += per) {
             int len = Math.min(per, x.length - from);
             piece.clear();

@@ -32,7 +32,6 @@ public final class Tensors {
         return out;
     }
 
-    /** Encodes float values as little-endian bytes of a floating dtype (rounding to nearest even). */
     /** Appends {@code values[from .. from + len)} encoded as {@code dtype} to {@code out} (little-endian, at its position). */
     public static void putFloats(float[] values, int from, int len, DType dtype, ByteBuffer out) {
         switch (dtype) {
@@ -47,15 +46,10 @@ public final class Tensors {
         }
     }
 
+    /** Encodes float values as little-endian bytes of a floating dtype (rounding to nearest even). */
     public static ByteBuffer fromFloats(float[] values, DType dtype) {
         ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.size)).order(ByteOrder.LITTLE_ENDIAN);
-        switch (dtype) {
-            case F32: b.asFloatBuffer().put(values); break;
-            case F16: for (float v : values) b.putShort(HalfFloats.f32ToF16(v)); break;
-            case BF16: for (float v : values) b.putShort(HalfFloats.f32ToBf16(v)); break;
-            case F64: for (float v : values) b.putDouble(v); break;
-            default: throw new IllegalArgumentException("cannot encode floats as " + dtype);
-        }
+        putFloats(values, 0, values.length, dtype, b);
         b.rewind();
         return b;
     }

@@ -83,12 +83,14 @@ final class Kernels {
 
     /** Rows for a Gibbs kernel of {@code n x m}: a pooled set when one of that size is free (every entry is overwritten by {@link #gibbs}). */
     static double[][] kernelRows(int n, int m) {
-        if ((long) n * m >= POOL_MIN) {
-            java.lang.ref.SoftReference<double[][]> ref = KERNEL_POOL.getAndSet(null);
-            double[][] k = ref == null ? null : ref.get();
-            if (k != null && k.length == n && k[0] != null && k[0].length == m) return k;
-        }
-        return rows(n, m);
+        double[][] k = (long) n * m >= POOL_MIN ? pooled(KERNEL_POOL) : null;
+        return k != null && k.length == n && k[0] != null && k[0].length == m ? k : rows(n, m);
+    }
+
+    /** Takes what {@code pool} holds (null when empty or collected); the caller checks its size. */
+    private static <T> T pooled(java.util.concurrent.atomic.AtomicReference<java.lang.ref.SoftReference<T>> pool) {
+        java.lang.ref.SoftReference<T> ref = pool.getAndSet(null);
+        return ref == null ? null : ref.get();
     }
 
     /** Hands a kernel from {@link #kernelRows} back once its solve is done. */
@@ -349,12 +351,9 @@ final class Kernels {
 
     /** Float rows for a Gibbs kernel of {@code n x m} (pooled as {@link #kernelRows}). */
     static float[][] floatKernelRows(int n, int m) {
-        if ((long) n * m >= POOL_MIN) {
-            java.lang.ref.SoftReference<float[][]> ref = FLOAT_KERNEL_POOL.getAndSet(null);
-            float[][] k = ref == null ? null : ref.get();
-            if (k != null && k.length == n && k[0].length == m) return k;
-        }
-        float[][] k = new float[n][];
+        float[][] k = (long) n * m >= POOL_MIN ? pooled(FLOAT_KERNEL_POOL) : null;
+        if (k != null && k.length == n && k[0].length == m) return k;
+        k = new float[n][];
         for (int i = 0; i < n; i++) {
             k[i] = new float[m];
         }

@@ -9,7 +9,7 @@ package io.otfuse.ot;
  * with {@code stopThr} (default 1e-9); at most {@code numItermax} (default 1000) iterations. Returns
  * the dense plan {@code diag(u) K diag(v)} and {@code <P, M>}. (K is computed as {@code exp(M * (-1/reg))};
  * it differs from POT's {@code exp(M / -reg)} by at most {@code |M/reg|} ulp.) Under
- * {@link OtOptions#withScratchCost} large problems keep K in float and return the plan in the cost array.
+ * {@link OtOptions#withScratchCost} K is held in float and the plan is returned in the cost array.
  *
  * <p>Speed: each iteration is a single pass over K: the row products {@code K v} of one iteration and
  * the column products {@code K^T u} needed by the next are fused row by row, so the error check of POT
