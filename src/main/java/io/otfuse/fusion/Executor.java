@@ -355,7 +355,9 @@ public final class Executor {
             if (!other.heads() || other.layer() != layer) continue;
             double[] c = other.id().equals(current) ? currentCost : cost(other, k);
             if (c != currentCost) headCosts.put(pass + ":" + other.id() + ":" + k, c); // reused when that space is solved
+            long th = Profile.start();
             double[] hc = HeadAware.headCosts(c, size(other, anchor), h, d);
+            Profile.add("head.costs", th);
             for (int i = 0; i < total.length; i++) total[i] += hc[i];
         }
         match = HeadAware.matchHeads(total, h);
@@ -431,8 +433,10 @@ public final class Executor {
             for (int i = 0; i < n; i++) before += cost[i * m + i] / n;
         }
         int hk = models.get(k).config().numAttentionHeads, ha = anchorCfg.numAttentionHeads;
+        int[] headTo = null;
         if (sp.heads() && o.headAware && HeadAware.applies(n, m, hk, ha)) {
-            r = HeadAware.solve(solver, cost, n, m, ha, headMatch(sp.layer(), k, ha, m / ha, sp.id(), cost), rep);
+            headTo = headMatch(sp.layer(), k, ha, m / ha, sp.id(), cost);
+            r = HeadAware.solve(solver, cost, n, m, ha, headTo, rep);
         } else {
             if (sp.heads() && o.headAware) rep.put("head_aware", "skipped: " + hk + " heads of " + (n / hk) + " vs " + ha + " heads of " + (m / ha));
             long t0 = Profile.start();
@@ -446,6 +450,7 @@ public final class Executor {
         rep.put("m", m);
         if (n == m) rep.put("cost_before", before);
         TransportMap map = r.map();
+        if (headTo != null && !map.isSparse()) map.withBlocks(m / ha, headTo); // moves go head by head
         rep.put("cost_after", Double.isNaN(r.objective()) ? map.dot(cost) : r.objective()); // solvers that overwrite the cost report their objective
         rep.put("iterations", r.iterations());
         if (r.warning() != null) rep.put("warning", r.warning());

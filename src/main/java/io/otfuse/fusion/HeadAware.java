@@ -18,32 +18,21 @@ final class HeadAware {
     }
 
     /**
-     * {@code h x h} cost of matching head p of model k to head q of the anchor: the exact neuron-matching cost inside them.
-     * The h² block solves are independent and run on all cores; each entry is computed alone, so the result does not
-     * depend on the number of threads.
+     * {@code h x h} cost of matching head p of model k to head q of the anchor: the exact neuron-matching cost inside them,
+     * {@code sum_i C[i, x(i)] / d} over the optimal assignment x of the block (the objective of exact OT with uniform
+     * marginals). The h² blocks are solved in place, independently and on all cores; each entry is computed alone, so the
+     * result does not depend on the number of threads.
      */
     static double[] headCosts(double[] cost, int m, int h, int d) {
-        TransportSolver exact = OtAdapter.emd();
         double[] headCost = new double[h * h];
-        double[] u = uniform(d);
         java.util.stream.IntStream.range(0, h * h).parallel().forEach(pq -> {
-            double[] blk = block(cost, m, pq / h, pq % h, d);
-            headCost[pq] = planCost(exact.solve(u, u, blk, d, d), blk, d);
+            int offset = (pq / h) * d * m + (pq % h) * d;
+            int[] x = OtAdapter.assignment(cost, offset, m, d);
+            double s = 0;
+            for (int i = 0; i < d; i++) s += (1.0 / d) * cost[offset + i * m + x[i]];
+            headCost[pq] = s;
         });
         return headCost;
-    }
-
-    /** {@code <P, C>} of a block plan, over its non-zero entries when the solver returned it sparsely. */
-    private static double planCost(TransportSolver.Result r, double[] c, int d) {
-        double s = 0;
-        if (r.sparse() != null) {
-            TransportSolver.Sparse sp = r.sparse();
-            for (int e = 0; e < sp.rows().length; e++) s += sp.mass()[e] * c[sp.rows()[e] * d + sp.cols()[e]];
-            return s;
-        }
-        double[] p = r.dense();
-        for (int i = 0; i < c.length; i++) s += p[i] * c[i];
-        return s;
     }
 
     /** Head p of model k goes to head match[p] of the anchor (exact assignment of the summed head costs). */

@@ -25,6 +25,14 @@ public final class OtAdapter {
         };
     }
 
+    /**
+     * An optimal assignment of the square {@code dim x dim} block of a row-major cost whose row r is
+     * {@code c[offset + r * stride ...]}, solved in place: the column of each row (what {@link #emd()} returns for the block).
+     */
+    public static int[] assignment(double[] c, int offset, int stride, int dim) {
+        return io.otfuse.ot.AssignmentSolver.assign(c, offset, stride, dim);
+    }
+
     /** Sinkhorn-Knopp with POT 0.8.2 semantics. */
     public static TransportSolver sinkhorn(double reg, int maxIter, double stopThr) {
         return sinkhorn(reg, maxIter, stopThr, false);

@@ -41,6 +41,7 @@ public final class Transport {
             }
             return out;
         }
+        if (mat.blocked()) return blocks(x, pre, n, post, mat);
         // a scaled form: the tensor is scaled along the axis before (in) and the result after (out, uniform)
         float[] md = mat.multiplicand();
         if (mat.in != null) x = scaled(x, pre, n, post, mat.in);
@@ -57,6 +58,38 @@ public final class Transport {
             }
         }
         if (mat.out != null || mat.uniform != 1) scaleInPlace(out, pre, m, post, mat.out, mat.uniform);
+        return out;
+    }
+
+    /**
+     * The move by a block-structured map: slice {@code j} of block {@code to[b]} is the sum over the slices {@code i} of block
+     * b of {@code M[i, j] x[i]}, taken in order of i (as the dense kernels do, less the zero terms). Output slices are
+     * independent, so they are computed in parallel without changing any sum.
+     */
+    static float[] blocks(float[] x, int pre, int n, int post, TransportMap.Matrix mat) {
+        int m = mat.m, d = mat.side;
+        int[] from = new int[m / d]; // source block of each target block
+        for (int b = 0; b < mat.to.length; b++) from[mat.to[b]] = b;
+        float[] md = mat.dense();
+        float[] out = new float[pre * m * post];
+        if (post == 1) {
+            parallel(pre, (lo, hi) -> {
+                for (int p = lo; p < hi; p++) {
+                    for (int b = 0; b < from.length; b++) RowKernels.blockRow(x, p * n + b * d, md, b * d, m, mat.to[b] * d, d, out, p * m);
+                }
+            });
+            return out;
+        }
+        parallel(pre * m, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int p = r / m, j = r % m, b = from[j / d];
+                int dst = (p * m + j) * post;
+                for (int i = b * d; i < (b + 1) * d; i++) {
+                    float v = md[i * m + j];
+                    if (v != 0) RowKernels.addScaledRange(out, dst, x, (p * n + i) * post, post, v);
+                }
+            }
+        });
         return out;
     }
 

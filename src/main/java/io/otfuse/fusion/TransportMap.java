@@ -106,6 +106,34 @@ public final class TransportMap {
         return m;
     }
 
+    /** Head-aware maps: block b of {@code side} rows maps onto block {@code blockTo[b]} of the columns, nothing else. */
+    private int side;
+    private int[] blockTo;
+
+    /**
+     * Records that this square dense plan is block-structured: rows {@code [b side, (b + 1) side)} carry mass only into
+     * columns {@code [blockTo[b] side, (blockTo[b] + 1) side)} (a head-aware map). Its dense normalised forms then move
+     * tensors block by block, {@code n / side} times fewer multiply-adds. Fails if an entry outside the blocks is not zero.
+     */
+    public synchronized TransportMap withBlocks(int side, int[] blockTo) {
+        if (rowStart != null || plan == null) throw new IllegalStateException("block structure is recorded on a dense plan");
+        if (side <= 0 || n != m || (long) side * blockTo.length != n) throw new IllegalArgumentException(blockTo.length + " blocks of " + side + " do not tile a " + n + "x" + m + " map");
+        boolean[] hit = new boolean[blockTo.length];
+        for (int b = 0; b < blockTo.length; b++) {
+            int q = blockTo[b];
+            if (q < 0 || q >= blockTo.length || hit[q]) throw new IllegalArgumentException("block targets are not a permutation: " + Arrays.toString(blockTo));
+            hit[q] = true;
+            for (int i = b * side; i < (b + 1) * side; i++) {
+                for (int j = 0; j < m; j++) {
+                    if (j / side != q && plan[i * m + j] != 0) throw new IllegalArgumentException("entry (" + i + ", " + j + ") lies outside block " + b + " -> " + q);
+                }
+            }
+        }
+        this.side = side;
+        this.blockTo = blockTo.clone();
+        return this;
+    }
+
     /** Whether {@code x} is this map's dense plan array. */
     boolean holds(double[] x) {
         return plan == x;
@@ -256,7 +284,8 @@ public final class TransportMap {
             case ROW_STOCHASTIC -> RowKernels.normalisedRow(plan, i * m, m, invRow[i], null, f);
             case COL_STOCHASTIC -> RowKernels.normalisedRow(plan, i * m, m, 1, colSums, f);
         });
-        return Matrix.of(f, n, m, total);
+        Matrix mat = Matrix.of(f, n, m, total);
+        return blockTo != null && !mat.sparse() ? mat.withBlocks(side, blockTo) : mat;
     }
 
     /** Runs {@code row} (which writes plan row i in float and returns its non-zero count) on every row in blocks; the total. */
@@ -427,6 +456,9 @@ public final class TransportMap {
         final double[] in, out;
         final double uniform;
         private final float[] raw;
+        /** Block-structured dense forms (head-aware maps): rows of block b go only to columns of block {@code to[b]}. */
+        int side;
+        int[] to;
 
         private Matrix(int n, int m, float[] dense, int[] rowStart, int[] cols, float[] vals) {
             this.n = n;
@@ -465,6 +497,18 @@ public final class TransportMap {
         /** The dense float matrix a move multiplies by: the raw plan of a scaled form, else {@link #dense()}. */
         float[] multiplicand() {
             return raw != null ? raw : dense();
+        }
+
+        /** This dense form, marked as block-structured (see {@link TransportMap#withBlocks}). */
+        private Matrix withBlocks(int side, int[] to) {
+            this.side = side;
+            this.to = to;
+            return this;
+        }
+
+        /** Whether moves may go block by block: {@link #to} and {@link #side} describe every non-zero entry. */
+        boolean blocked() {
+            return to != null;
         }
 
         static Matrix sparse(int n, int m, int[] rowStart, int[] cols, float[] vals) {

@@ -109,6 +109,21 @@ public final class AssignmentSolver implements OtSolver {
         return res;
     }
 
+    /**
+     * An optimal assignment of a square {@code dim x dim} block of a larger row-major cost: row r's costs are
+     * {@code c[offset + r * stride + j]}, {@code j < dim}, read in place. Returns the column of each row: the permutation
+     * {@link #solve} finds for that block as a problem of its own.
+     */
+    public static int[] assign(double[] c, int offset, int stride, int dim) {
+        int[] rowBase = new int[dim];
+        for (int r = 0; r < dim; r++) {
+            rowBase[r] = offset + r * stride;
+        }
+        int[] x = new int[dim];
+        lapjv(c, rowBase, dim, x, new double[dim]);
+        return x;
+    }
+
     /** POT's {@code center_ot_dual}: shift so that {@code a.f == b.g}. */
     static void center(double[] f, double[] g, double[] a, double[] b) {
         double af = 0;

@@ -252,4 +252,82 @@ class FastPathsTest {
         assertEquals(1, io.otfuse.ot.ArrayPool.pooled());
         io.otfuse.ot.ArrayPool.clear();
     }
+    /**
+     * A head-aware map (blocks of rows mapped onto permuted blocks of columns) moves tensors block by block. Along the
+     * first, the last and a middle axis, every form must equal the same plan moved without the block structure (the
+     * dense Java kernel) bit for bit, since both add the non-zero terms in the same order; and a plan with mass outside
+     * its blocks must be refused.
+     */
+    @Test
+    void blockStructuredMapsMoveLikeTheDenseMap() {
+        int h = 6, d = 8, n = h * d;
+        int[] to = {3, 0, 5, 1, 4, 2};
+        Random r = new Random(21);
+        double[] p = new double[n * n];
+        for (int b = 0; b < h; b++) {
+            for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) p[(b * d + i) * n + to[b] * d + j] = (i + j) % 5 == 0 ? 0 : r.nextDouble() / (n * d);
+        }
+        for (TransportMap.Norm norm : TransportMap.Norm.values()) {
+            TransportMap.Matrix blocked = new TransportMap(p.clone(), n, n).withBlocks(d, to).normalised(norm);
+            TransportMap.Matrix plain = new TransportMap(p.clone(), n, n).normalised(norm);
+            assertTrue(blocked.blocked() && !plain.blocked() && !plain.sparse(), norm.toString());
+            long[][] shapes = {{n, 7}, {5, n}, {3, n, 4}, {n}};
+            int[] axes = {0, 1, 1, 0};
+            for (int c = 0; c < shapes.length; c++) {
+                int len = 1;
+                for (long s : shapes[c]) len *= (int) s;
+                float[] x = gaussian(len, 30 + c);
+                x[3] = 0; // a zero input is skipped by both kernels
+                assertArrayEquals(Transport.apply(x, shapes[c], axes[c], plain), Transport.apply(x, shapes[c], axes[c], blocked), norm + " case " + c);
+            }
+        }
+        double[] bad = p.clone();
+        bad[1] = 1e-3; // row 0 is in block 0, which maps onto column block 3
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TransportMap(bad, n, n).withBlocks(d, to));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TransportMap(p.clone(), n, n).withBlocks(d, new int[] {0, 0, 1, 2, 3, 4}));
+    }
+    /**
+     * Head costs are solved in place inside the full cost matrix: each entry must be the smallest mean cost over all
+     * neuron permutations between the two heads (brute force over 6! orders), also with tied costs, where any optimal
+     * assignment gives the same value.
+     */
+    @Test
+    void headCostsAreTheExactAssignmentCostOfEachBlock() {
+        int h = 3, d = 6, m = h * d;
+        Random r = new Random(40);
+        for (boolean ties : new boolean[] {false, true}) {
+            double[] c = new double[m * m];
+            for (int i = 0; i < c.length; i++) c[i] = ties ? r.nextInt(3) : r.nextDouble();
+            double[] got = HeadAware.headCosts(c, m, h, d);
+            for (int p = 0; p < h; p++) {
+                for (int q = 0; q < h; q++) {
+                    double best = bestPermutation(c, m, p * d, q * d, d, new int[d], new boolean[d], 0);
+                    assertEquals(best / d, got[p * h + q], 1e-12, "head " + p + " -> " + q + (ties ? " with ties" : ""));
+                }
+            }
+            int[] match = HeadAware.matchHeads(got, h);
+            double chosen = 0, other = Double.MAX_VALUE;
+            for (int p = 0; p < h; p++) chosen += got[p * h + match[p]];
+            int[][] perms = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+            for (int[] pm : perms) other = Math.min(other, got[pm[0]] + got[h + pm[1]] + got[2 * h + pm[2]]);
+            assertEquals(other, chosen, 1e-12, "the head matching is an optimal assignment of the head costs");
+        }
+    }
+
+    private static double bestPermutation(double[] c, int m, int r0, int c0, int d, int[] perm, boolean[] used, int i) {
+        if (i == d) {
+            double s = 0;
+            for (int k = 0; k < d; k++) s += c[(r0 + k) * m + c0 + perm[k]];
+            return s;
+        }
+        double best = Double.MAX_VALUE;
+        for (int j = 0; j < d; j++) {
+            if (used[j]) continue;
+            used[j] = true;
+            perm[i] = j;
+            best = Math.min(best, bestPermutation(c, m, r0, c0, d, perm, used, i + 1));
+            used[j] = false;
+        }
+        return best;
+    }
 }
