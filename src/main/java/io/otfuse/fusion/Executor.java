@@ -284,7 +284,7 @@ public final class Executor {
             rep.put("entropy", ms[k].entropy());
             rep.put("marginal_error", ms[k].marginalError());
             sidecar.put(sp.id() + "\u0000" + k, new MapSidecar.Map(sp.id(), k, ms[k].n(), ms[k].m(), ms[k].blockMeans(MapSidecar.MAX_SIDE)));
-            if (o.refine == 0 && !joinInputs.contains(sp.id()) && (long) ms[k].n() * ms[k].m() >= 1 << 20) {
+            if (o.refine == 0 && !joinInputs.contains(sp.id()) && (long) ms[k].n() * ms[k].m() >= TransportMap.SHARED_MIN) {
                 ms[k].keepOnly(normsOf.getOrDefault(sp.id(), java.util.Set.of())); // only the moves read it from here on
             }
             Profile.add("space.stats", ts);
@@ -440,7 +440,9 @@ public final class Executor {
         } else {
             if (sp.heads() && o.headAware) rep.put("head_aware", "skipped: " + hk + " heads of " + (n / hk) + " vs " + ha + " heads of " + (m / ha));
             long t0 = Profile.start();
-            r = solver.solve(a, b, cost, n, m);
+            // a large map that only moves tensors (no refinement, no join reads it entry by entry) may come back in float
+            boolean movesOnly = o.refine == 0 && !joinInputs.contains(sp.id()) && (long) n * m >= TransportMap.SHARED_MIN;
+            r = movesOnly ? solver.solveForMoves(a, b, cost, n, m) : solver.solve(a, b, cost, n, m);
             Profile.add("solve." + solver.name(), t0);
         }
         rep.put("rule", "solve");

@@ -51,6 +51,12 @@ public final class OtAdapter {
             }
 
             @Override
+            public Result solveForMoves(double[] a, double[] b, double[] cost, int n, int m) {
+                if (!scratchCost) return solve(a, b, cost, n, m);
+                return of(OtSolvers.sinkhorn(OtProblem.of(a, b, CostMatrix.of(cost, n, m)), options.withFloatPlan(true)));
+            }
+
+            @Override
             public String name() {
                 return "sinkhorn(" + reg + ")";
             }
@@ -58,6 +64,10 @@ public final class OtAdapter {
     }
 
     static TransportSolver.Result of(OtResult r) {
+        if (r.floatPlan() != null) {
+            return new TransportSolver.Result(null, null, r.n(), r.m(), r.iterations(), r.converged(), r.warning(), r.objective(),
+                    new TransportSolver.FloatPlan(r.floatPlan(), r.rowSums(), r.colSums(), r.entropy()));
+        }
         if (r.isSparse()) {
             return new TransportSolver.Result(null, new TransportSolver.Sparse(r.sparseRows(), r.sparseCols(), r.sparseMass()), r.n(), r.m(),
                     r.iterations(), r.converged(), r.warning(), r.objective());

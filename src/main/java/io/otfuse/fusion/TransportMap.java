@@ -79,6 +79,25 @@ public final class TransportMap {
         return new TransportMap(n, m, rs, Arrays.copyOf(cs, k), Arrays.copyOf(ws, k));
     }
 
+    /**
+     * A large plan held only in float ({@code raw}, row-major), with the row and column sums and the entropy of the plan
+     * before rounding (a solver's {@link TransportSolver.FloatPlan}). Its normalised forms scale around {@code raw}; the
+     * dense double plan is only built (widened from the floats) if {@link #plan()} is called.
+     */
+    static TransportMap fromFloat(float[] raw, int n, int m, double[] rowSums, double[] colSums, double entropy) {
+        if (raw.length != (long) n * m || rowSums.length != n || colSums.length != m) throw new IllegalArgumentException("float plan of " + raw.length + " entries is not " + n + "x" + m);
+        TransportMap t = new TransportMap(n, m, null, null, null);
+        t.raw = raw;
+        double e = 0;
+        for (int i = 0; i < n; i++) e += Math.abs(rowSums[i] - 1.0 / n);
+        for (int j = 0; j < m; j++) e += Math.abs(colSums[j] - 1.0 / m);
+        t.colSums = colSums;
+        t.entropy = entropy;
+        t.marginalError = e;
+        t.rowSums = rowSums;
+        return t;
+    }
+
     /** {@code I/n}: the anchor mapped onto itself. */
     public static TransportMap identity(int n) {
         int[] perm = new int[n];
@@ -178,6 +197,11 @@ public final class TransportMap {
     /** The dense row-major plan (built on the first call for a sparse map). */
     public synchronized double[] plan() {
         if (released) throw new IllegalStateException("the dense plan of this " + n + "x" + m + " map was released after its normalised forms were built");
+        if (plan == null && rowStart == null) {
+            double[] d = new double[n * m]; // a float-only plan, widened
+            for (int x = 0; x < d.length; x++) d[x] = raw[x];
+            plan = d;
+        }
         if (plan == null) {
             double[] d = new double[n * m];
             for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) d[i * m + cols[e]] = mass[e];
@@ -192,9 +216,10 @@ public final class TransportMap {
             for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) f.accept(i, cols[e], mass[e]);
             return;
         }
+        double[] p = plan();
         for (int i = 0; i < n; i++) {
             int base = i * m;
-            for (int j = 0; j < m; j++) if (plan[base + j] != 0) f.accept(i, j, plan[base + j]);
+            for (int j = 0; j < m; j++) if (p[base + j] != 0) f.accept(i, j, p[base + j]);
         }
     }
 
@@ -211,13 +236,14 @@ public final class TransportMap {
         }
         int nb = (n + BLOCK - 1) / BLOCK;
         double[] part = new double[nb];
+        double[] p = plan();
         blocks(nb, b -> {
             double s = 0;
-            for (int x = b * BLOCK * m, end = Math.min(n, (b + 1) * BLOCK) * m; x < end; x++) s += plan[x] * cost[x];
+            for (int x = b * BLOCK * m, end = Math.min(n, (b + 1) * BLOCK) * m; x < end; x++) s += p[x] * cost[x];
             part[b] = s;
         });
         double s = 0;
-        for (double p : part) s += p;
+        for (double x : part) s += x;
         return s;
     }
 
@@ -327,6 +353,19 @@ public final class TransportMap {
         double[][] out = new double[or][oc];
         if (rowStart != null) {
             for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) out[i / br][cols[e] / bc] += mass[e];
+        } else if (plan == null && raw != null) {
+            float[] f = raw; // a float-only plan
+            blocks(or, bi -> {
+                double[] dst = out[bi];
+                for (int i = bi * br, i1 = Math.min(n, (bi + 1) * br); i < i1; i++) {
+                    int base = i * m;
+                    for (int bj = 0; bj < oc; bj++) {
+                        double s = dst[bj];
+                        for (int j = bj * bc, j1 = Math.min(m, (bj + 1) * bc); j < j1; j++) s += f[base + j];
+                        dst[bj] = s;
+                    }
+                }
+            });
         } else {
             blocks(or, bi -> {
                 double[] dst = out[bi];

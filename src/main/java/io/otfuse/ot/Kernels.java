@@ -474,6 +474,81 @@ final class Kernels {
         return plan;
     }
 
+    /**
+     * {@link #materialisePlan} into a float plan (from {@link ArrayPool}): {@code plan[i m + j] = (float) (u_i K_ij v_j)};
+     * {@code rowSums} and {@code colSums} get the sums of the unrounded entries (column sums per block of rows in
+     * {@code partial}, added in block order, so they do not depend on the thread count). The float rows go back to the pool.
+     */
+    static float[] materialiseFloatPlan(float[][] k, double[] c, int n, int m, double[] u, double[] v, double[] a, int threads,
+                                        double[] out, double[][] partial, double[] rowSums, double[] colSums) {
+        int nb = Par.blocks(n);
+        double[] obj = new double[nb];
+        double[] rowErr = new double[nb];
+        float[] plan = ArrayPool.floats(n * m); // every entry is written
+        boolean simd = vector;
+        Par.forRange(threads, nb, (lo, hi) -> {
+            double[] t = simd ? new double[VectorKernels.lanes()] : null;
+            double[] ro = new double[2];
+            for (int bk = lo; bk < hi; bk++) {
+                double[] acc = partial[bk];
+                java.util.Arrays.fill(acc, 0.0);
+                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
+                double so = 0;
+                double se = 0;
+                for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
+                    if (simd) {
+                        VectorKernels.planRowFloat(u[i], k[i], v, c, i * m, plan, m, acc, ro, t);
+                    } else {
+                        planRowFloat(u[i], k[i], v, c, i * m, plan, m, acc, ro);
+                    }
+                    rowSums[i] = ro[0];
+                    so += ro[1];
+                    se += Math.abs(ro[0] - a[i]);
+                }
+                obj[bk] = so;
+                rowErr[bk] = se;
+            }
+        });
+        reduceBlocks(partial, nb, m, colSums, threads);
+        sumBlocks(obj, rowErr, nb, out);
+        releaseKernel(k);
+        return plan;
+    }
+
+    private static void planRowFloat(double ui, float[] ki, double[] v, double[] c, int base, float[] plan, int m, double[] colAcc, double[] ro) {
+        double rs = 0;
+        double o = 0;
+        for (int j = 0; j < m; j++) {
+            double pij = ui * ki[j] * v[j];
+            plan[base + j] = (float) pij;
+            colAcc[j] += pij;
+            rs += pij;
+            o += pij * c[base + j];
+        }
+        ro[0] = rs;
+        ro[1] = o;
+    }
+
+    /**
+     * Entropy {@code -sum P log P} of a Sinkhorn plan {@code P = diag(u) K diag(v)}, {@code K = exp(-C / reg)}, from its
+     * marginals: {@code <P, C> / reg - sum_i r_i log u_i - sum_j c_j log v_j}, since {@code log P_ij = log u_i - C_ij / reg
+     * + log v_j}. With K held in float it differs from the entry-by-entry sum by at most {@code 2^-24} (the rounding of log K).
+     */
+    static double sinkhornEntropy(double objective, double reg, double[] u, double[] v, double[] rowSums, double[] colSums) {
+        double h = objective / reg;
+        for (int i = 0; i < u.length; i++) {
+            if (rowSums[i] > 0) {
+                h -= rowSums[i] * Math.log(u[i]);
+            }
+        }
+        for (int j = 0; j < v.length; j++) {
+            if (colSums[j] > 0) {
+                h -= colSums[j] * Math.log(v[j]);
+            }
+        }
+        return h;
+    }
+
     // Small loops of the solvers' iterations live here, not in the solve methods: a solve method with loops of its own
     // gets compiled (with everything it inlines) several times over; these compile once and small.
 

@@ -27,6 +27,10 @@ public final class OtResult {
     private final boolean converged;
     private final String warning;
     private final long timeNanos;
+    private final float[] floatPlan;
+    private final double[] rowSums;
+    private final double[] colSums;
+    private final double entropy;
 
     private OtResult(Builder b) {
         this.solver = b.solver;
@@ -46,6 +50,10 @@ public final class OtResult {
         this.converged = b.converged;
         this.warning = b.warning;
         this.timeNanos = b.timeNanos;
+        this.floatPlan = b.floatPlan;
+        this.rowSums = b.rowSums;
+        this.colSums = b.colSums;
+        this.entropy = b.entropy;
     }
 
     static Builder builder(String solver, int n, int m) {
@@ -64,8 +72,15 @@ public final class OtResult {
         return m;
     }
 
-    /** Dense row-major plan (materialised on first call from the sparse form). */
+    /** Dense row-major plan (materialised on first call from the sparse form, or widened from the float plan). */
     public synchronized double[] plan() {
+        if (dense == null && floatPlan != null) {
+            double[] d = new double[n * m];
+            for (int k = 0; k < d.length; k++) {
+                d[k] = floatPlan[k];
+            }
+            dense = d;
+        }
         if (dense == null) {
             double[] d = new double[n * m];
             for (int k = 0; k < mass.length; k++) {
@@ -79,6 +94,26 @@ public final class OtResult {
     /** Plan entry {@code P_ij}. */
     public double plan(int i, int j) {
         return plan()[i * m + j];
+    }
+
+    /** Under {@link OtOptions#withFloatPlan}: the plan rounded to float, row-major (else null). */
+    public float[] floatPlan() {
+        return floatPlan;
+    }
+
+    /** With {@link #floatPlan()}: row sums of the plan before rounding (else null). */
+    public double[] rowSums() {
+        return rowSums;
+    }
+
+    /** With {@link #floatPlan()}: column sums of the plan before rounding (else null). */
+    public double[] colSums() {
+        return colSums;
+    }
+
+    /** With {@link #floatPlan()}: the plan's entropy {@code -sum P log P} (else NaN). */
+    public double entropy() {
+        return entropy;
     }
 
     public boolean isSparse() {
@@ -177,6 +212,10 @@ public final class OtResult {
         boolean converged = true;
         String warning;
         long timeNanos;
+        float[] floatPlan;
+        double[] rowSums;
+        double[] colSums;
+        double entropy = Double.NaN;
 
         Builder(String solver, int n, int m) {
             this.solver = solver;
@@ -186,6 +225,14 @@ public final class OtResult {
 
         Builder dense(double[] d) {
             this.dense = d;
+            return this;
+        }
+
+        Builder floatPlan(float[] p, double[] rows, double[] cols, double h) {
+            this.floatPlan = p;
+            this.rowSums = rows;
+            this.colSums = cols;
+            this.entropy = h;
             return this;
         }
 

@@ -9,7 +9,8 @@ package io.otfuse.ot;
  * with {@code stopThr} (default 1e-9); at most {@code numItermax} (default 1000) iterations. Returns
  * the dense plan {@code diag(u) K diag(v)} and {@code <P, M>}. (K is computed as {@code exp(M * (-1/reg))};
  * it differs from POT's {@code exp(M / -reg)} by at most {@code |M/reg|} ulp.) Under
- * {@link OtOptions#withScratchCost} K is held in float and the plan is returned in the cost array.
+ * {@link OtOptions#withScratchCost} K is held in float and the plan is returned in the cost array; with
+ * {@link OtOptions#withFloatPlan} as well, only in float, with its marginals and entropy from the same pass.
  *
  * <p>Speed: each iteration is a single pass over K: the row products {@code K v} of one iteration and
  * the column products {@code K^T u} needed by the next are fused row by row, so the error check of POT
@@ -99,6 +100,14 @@ public final class SinkhornKnopp implements OtSolver {
         double colErr = Kernels.marginalL1(v, ktu, b, m);
         double[] or = new double[2];
         double[] plan;
+        if (single && o.floatPlan()) {
+            double[] rows = new double[n];
+            double[] cols = new double[m];
+            float[] fp = Kernels.materialiseFloatPlan(kf, c, n, m, u, v, a, threads, or, partial, rows, cols);
+            double h = Kernels.sinkhornEntropy(or[0], reg, u, v, rows, cols);
+            return OtResult.builder(NAME, n, m).floatPlan(fp, rows, cols, h).objective(or[0]).iterations(it).marginalError(or[1] + colErr)
+                    .stopError(err).converged(converged).warning(warning).timeNanos(System.nanoTime() - t0).build();
+        }
         if (single) {
             plan = Kernels.materialisePlan(kf, c, n, m, u, v, a, threads, or, c);
         } else {

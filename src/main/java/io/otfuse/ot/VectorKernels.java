@@ -449,4 +449,35 @@ final class VectorKernels {
         out[0] = s;
         out[1] = o;
     }
+    /**
+     * {@link #planRow} into a float plan row ({@code plan[base + j] = (float) p}, p the double product) that also adds p to
+     * {@code colAcc[j]}; returns the row sum of the unrounded entries in {@code out[0]} and {@code sum_j P_ij C_ij} in
+     * {@code out[1]}.
+     */
+    static void planRowFloat(double ui, float[] ki, double[] v, double[] c, int base, float[] plan, int m, double[] colAcc, double[] out,
+                             double[] t) {
+        DoubleVector su = DoubleVector.broadcast(S, ui);
+        DoubleVector rs = DoubleVector.zero(S);
+        DoubleVector ro = rs;
+        int ub = S.loopBound(m);
+        int j = 0;
+        for (; j < ub; j += L) {
+            DoubleVector p = su.mul(widen(ki, j)).mul(DoubleVector.fromArray(S, v, j));
+            ((FloatVector) p.convertShape(VectorOperators.D2F, F, 0)).intoArray(plan, base + j);
+            p.add(DoubleVector.fromArray(S, colAcc, j)).intoArray(colAcc, j);
+            rs = rs.add(p);
+            ro = p.fma(DoubleVector.fromArray(S, c, base + j), ro);
+        }
+        double s = sumLanes(rs, t);
+        double o = sumLanes(ro, t);
+        for (; j < m; j++) {
+            double p = ui * ki[j] * v[j];
+            plan[base + j] = (float) p;
+            colAcc[j] += p;
+            s += p;
+            o = Math.fma(p, c[base + j], o);
+        }
+        out[0] = s;
+        out[1] = o;
+    }
 }

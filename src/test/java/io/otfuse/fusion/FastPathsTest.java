@@ -330,4 +330,43 @@ class FastPathsTest {
         }
         return best;
     }
+    /**
+     * A large map that a solver returned only in float (with the sums of its unrounded plan) must report the statistics and
+     * block means of the map built from the double plan, and move tensors like it, for every form; its dense plan, if asked
+     * for, is the floats widened.
+     */
+    @Test
+    void floatOnlyMapsMatchTheMapOfTheDoublePlan() {
+        int n = 1100, m = 1000;
+        Random r = new Random(31);
+        double[] p = new double[n * m];
+        double tot = 0;
+        for (int i = 0; i < p.length; i++) tot += p[i] = r.nextDouble();
+        float[] f = new float[n * m];
+        double[] rows = new double[n], cols = new double[m];
+        double h = 0;
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= tot;
+            f[i] = (float) p[i];
+            rows[i / m] += p[i];
+            cols[i % m] += p[i];
+            h -= p[i] * Math.log(p[i]);
+        }
+        TransportMap d = new TransportMap(p.clone(), n, m);
+        TransportMap fl = TransportMap.fromFloat(f, n, m, rows, cols, h);
+        assertEquals(d.entropy(), fl.entropy(), 1e-10);
+        assertEquals(d.marginalError(), fl.marginalError(), 1e-12);
+        double[][] bd = d.blockMeans(64), bf = fl.blockMeans(64);
+        for (int i = 0; i < bd.length; i++) for (int j = 0; j < bd[i].length; j++) assertEquals(bd[i][j], bf[i][j], 1e-6 * bd[i][j], "block " + i + "," + j);
+        d.keepOnly(java.util.EnumSet.allOf(TransportMap.Norm.class));
+        fl.keepOnly(java.util.EnumSet.allOf(TransportMap.Norm.class));
+        for (TransportMap.Norm norm : TransportMap.Norm.values()) {
+            float[] x = gaussian(3 * n, 40);
+            float[] a = Transport.apply(x, new long[] {3, n}, 1, d.normalised(norm));
+            float[] b = Transport.apply(x, new long[] {3, n}, 1, fl.normalised(norm));
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5f * Math.abs(a[i]) + 1e-6f, norm + " entry " + i);
+        }
+        TransportMap fresh = TransportMap.fromFloat(f, n, m, rows, cols, h);
+        assertEquals(f[12345], fresh.plan()[12345], 0.0);
+    }
 }

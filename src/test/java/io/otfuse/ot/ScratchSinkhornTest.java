@@ -71,6 +71,60 @@ class ScratchSinkhornTest {
         for (int i = 0; i < one.plan().length; i++) assertEquals(scalar.plan()[i], one.plan()[i], 1e-11 * one.plan()[i] + 1e-20, "entry " + i);
     }
 
+    /**
+     * With {@link OtOptions#withFloatPlan} the plan comes back only in float: each entry must be the scratch solve's double
+     * entry rounded once, the marginals the sums of the double entries, the entropy (from the duals) the entry-by-entry
+     * {@code -sum P log P} of the double plan within the float rounding of K, and everything identical for 1 and 3 threads
+     * and close on the scalar kernels.
+     */
+    @Test
+    void floatPlanIsTheRoundedPlanWithItsMarginalsAndEntropy() {
+        for (double reg : new double[] {0.06, 0.01}) {
+            OtProblem p = problem(7, 1100, 1001);
+            OtOptions o = OtOptions.defaults().withReg(reg).withMaxIter(300);
+            OtResult d = scratch(p, o);
+            OtResult f = OtSolvers.SINKHORN.solve(OtProblem.of(p.a(), p.b(), CostMatrix.of(p.cost().data().clone(), p.n(), p.m())),
+                    o.withScratchCost(true).withFloatPlan(true).withThreads(1));
+            int n = p.n(), m = p.m();
+            double[] pd = d.plan();
+            float[] pf = f.floatPlan();
+            assertEquals(d.iterations(), f.iterations());
+            assertEquals(d.objective(), f.objective(), 0.0, "same pass, same sums");
+            assertEquals(d.marginalError(), f.marginalError(), 0.0);
+            double h = 0;
+            double[] rows = new double[n], cols = new double[m];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < m; j++) {
+                    double x = pd[i * m + j];
+                    assertEquals((float) x, pf[i * m + j], 0.0f, "reg " + reg + " entry " + i + "," + j);
+                    rows[i] += x;
+                    cols[j] += x;
+                    if (x > 0) h -= x * Math.log(x);
+                }
+            }
+            for (int i = 0; i < n; i++) assertEquals(rows[i], f.rowSums()[i], 1e-12 * rows[i], "row " + i);
+            for (int j = 0; j < m; j++) assertEquals(cols[j], f.colSums()[j], 1e-12 * cols[j], "column " + j);
+            assertEquals(h, f.entropy(), 1e-7, "reg " + reg);
+            assertEquals((float) pd[5], (float) f.plan()[5], 0.0f, "plan() widens the floats");
+
+            OtResult three = OtSolvers.SINKHORN.solve(OtProblem.of(p.a(), p.b(), CostMatrix.of(p.cost().data().clone(), n, m)),
+                    o.withScratchCost(true).withFloatPlan(true).withThreads(3));
+            assertEquals(f.entropy(), three.entropy(), 0.0);
+            for (int j = 0; j < m; j++) assertEquals(f.colSums()[j], three.colSums()[j], 0.0, "column " + j);
+            for (int x = 0; x < pf.length; x++) assertEquals(pf[x], three.floatPlan()[x], 0.0f, "entry " + x);
+            boolean was = Kernels.useVector(false);
+            OtResult scalar;
+            try {
+                scalar = OtSolvers.SINKHORN.solve(OtProblem.of(p.a(), p.b(), CostMatrix.of(p.cost().data().clone(), n, m)),
+                        o.withScratchCost(true).withFloatPlan(true));
+            } finally {
+                Kernels.useVector(was);
+            }
+            assertEquals(f.entropy(), scalar.entropy(), 1e-10);
+            for (int i = 0; i < n; i++) assertEquals(f.rowSums()[i], scalar.rowSums()[i], 1e-11 * f.rowSums()[i], "row " + i);
+        }
+    }
+
     @Test
     void poolReusesLargeArraysOnly() {
         ArrayPool.clear();
