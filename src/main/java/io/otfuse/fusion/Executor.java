@@ -166,7 +166,9 @@ public final class Executor {
             for (Plan.Tensor t : plan.tensors()) fuseTensor(t, fused, shapes);
             return result(t0, fused, shapes);
         }
+        long tf = Profile.start();
         for (Plan.Tensor t : byStep.getOrDefault(-1, List.of())) fuseTensor(t, fused, shapes);
+        Profile.add("run.before", tf);
         // The tensors finished by step s are fused (and the maps step s was the last to read dropped) on a thread of its
         // own while this thread computes the maps of step s + 1: moves and solves overlap instead of leaving a core idle
         // in each other's serial parts. One step at most is in flight, so memory grows by one step's tensors. Every
@@ -182,7 +184,9 @@ public final class Executor {
                 Plan.Space sp = plan.spaces().get(s);
                 computeSpace(s, sp);
                 if (sp.layer() >= 0 && sp.id().startsWith("mlp@")) progress.accept("layer " + (sp.layer() + 1) + "/" + anchorCfg.numHiddenLayers);
+                long tw = Profile.start();
                 await(pending);
+                Profile.add("run.await", tw);
                 int step = s;
                 List<Plan.Tensor> ready = byStep.getOrDefault(s, List.of());
                 pending = fuser.submit(() -> {
@@ -190,7 +194,9 @@ public final class Executor {
                     for (int u = 0; u <= step; u++) if (lastUse[u] == step) drop(u);
                 });
             }
+            long tw = Profile.start();
             await(pending);
+            Profile.add("run.tail", tw);
         } finally {
             fuser.shutdownNow();
         }

@@ -112,6 +112,31 @@ public final class NativeGemm {
         }
     }
 
+    /**
+     * {@code batch} products at once: {@code C[b] = op(A[b]) B[b]}, where {@code A} holds {@code batch} row-major
+     * {@code [rows x k]} matrices one after the other ({@code [k x rows]} when {@code ta}), {@code B} {@code batch}
+     * {@code [k x cols]} matrices and the result {@code batch} {@code [rows x cols]} matrices. One call to the engine for
+     * many small products (the blocks of a head-aware map), which one by one would each cost more in calls than in work.
+     */
+    static synchronized float[] batched(float[] a, boolean ta, float[] b, int batch, int rows, int k, int cols) {
+        long t0 = TRACE ? System.nanoTime() : Profile.start();
+        float[] out = new float[batch * rows * cols];
+        try (NDManager m = engine.newBaseManager()) {
+            bufA = fill(bufA, a, 0, a.length);
+            bufB = fill(bufB, b, 0, b.length);
+            NDArray x = m.create(view(bufA, a.length), ta ? new Shape(batch, k, rows) : new Shape(batch, rows, k), DataType.FLOAT32);
+            NDArray y = m.create(view(bufB, b.length), new Shape(batch, k, cols), DataType.FLOAT32);
+            if (ta) x = x.transpose(0, 2, 1);
+            x.matMul(y).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out);
+            if (TRACE) System.err.printf("gemm batch %d x %d x %d x %d ta=%b %.1f ms%n", batch, rows, k, cols, ta, (System.nanoTime() - t0) / 1e6);
+            return out;
+        } finally {
+            bufA = keepSmall(bufA);
+            bufB = keepSmall(bufB);
+            Profile.add("gemm.native", t0);
+        }
+    }
+
     /** Largest block of an untransposed left operand (or of its result) handed to the engine at once. */
     static final long CHUNK_BYTES = 48L << 20;
 

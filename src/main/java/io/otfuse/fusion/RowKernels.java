@@ -105,23 +105,6 @@ final class RowKernels {
         for (int i = 0; i < acc.length; i++) acc[i] += w * x[i];
     }
 
-    /**
-     * One row through one block of a block-structured map: {@code out[o + c0 + j] += sum_i x[xs + i] * mat[(r0 + i) m + c0 + j]}
-     * for {@code i, j < d}, with i in order.
-     */
-    static void blockRow(float[] x, int xs, float[] mat, int r0, int m, int c0, int d, float[] out, int o) {
-        for (int i = 0; i < d; i++) {
-            float xi = x[xs + i];
-            if (xi == 0) continue;
-            addScaledRange(out, o + c0, mat, (r0 + i) * m + c0, d, xi);
-        }
-    }
-
-    /** {@code acc[a + i] += w * x[from + i]} for {@code i < len}. */
-    static void addScaledRange(float[] acc, int a, float[] x, int from, int len, float w) {
-        for (int i = 0; i < len; i++) acc[a + i] += w * x[from + i];
-    }
-
     /** {@code out[j] = sum_i x[i] * mat[i * m + j]} (a row vector times an {@code n x m} matrix), on all threads by column blocks. */
     static float[] rowTimesMatrix(float[] x, float[] mat, int n, int m) {
         float[] out = new float[m];

@@ -281,6 +281,21 @@ class FastPathsTest {
                 assertArrayEquals(Transport.apply(x, shapes[c], axes[c], plain), Transport.apply(x, shapes[c], axes[c], blocked), norm + " case " + c);
             }
         }
+        // ViT-B's head size: 12 heads of 64, moves of 38 M multiply-adds run as one batched product on the engine
+        int hb = 12, db = 64, nb = hb * db;
+        int[] toB = {4, 7, 0, 11, 1, 9, 2, 10, 3, 6, 5, 8};
+        double[] pb = new double[nb * nb];
+        for (int b = 0; b < hb; b++) {
+            for (int i = 0; i < db; i++) for (int j = 0; j < db; j++) pb[(b * db + i) * nb + toB[b] * db + j] = r.nextDouble() / (nb * db);
+        }
+        TransportMap.Matrix blockedB = new TransportMap(pb.clone(), nb, nb).withBlocks(db, toB).normalised(TransportMap.Norm.COL_STOCHASTIC);
+        TransportMap.Matrix plainB = new TransportMap(pb, nb, nb).normalised(TransportMap.Norm.COL_STOCHASTIC);
+        float[] xb = gaussian(nb * nb, 50);
+        for (int axis = 0; axis < 2; axis++) {
+            float[] want = Transport.apply(xb, new long[] {nb, nb}, axis, plainB);
+            float[] got = Transport.apply(xb, new long[] {nb, nb}, axis, blockedB);
+            for (int e = 0; e < want.length; e++) assertEquals(want[e], got[e], 2e-5f * (1 + Math.abs(want[e])), "axis " + axis + " entry " + e);
+        }
         double[] bad = p.clone();
         bad[1] = 1e-3; // row 0 is in block 0, which maps onto column block 3
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TransportMap(bad, n, n).withBlocks(d, to));
@@ -368,5 +383,20 @@ class FastPathsTest {
         }
         TransportMap fresh = TransportMap.fromFloat(f, n, m, rows, cols, h);
         assertEquals(f[12345], fresh.plan()[12345], 0.0);
+    }
+    /** Batched engine products, with and without the left operand transposed, against the definition in double. */
+    @Test
+    void batchedProductsMatchTheDefinition() {
+        assertTrue(NativeGemm.usable(Long.MAX_VALUE), "the PyTorch engine loads (it is on the classpath)");
+        int batch = 3, rows = 5, k = 7, cols = 11;
+        for (boolean ta : new boolean[] {false, true}) {
+            float[] a = gaussian(batch * rows * k, 60), b = gaussian(batch * k * cols, 61);
+            float[] c = NativeGemm.batched(a, ta, b, batch, rows, k, cols);
+            for (int t = 0; t < batch; t++) {
+                double[] want = naive(java.util.Arrays.copyOfRange(a, t * rows * k, (t + 1) * rows * k), ta,
+                        java.util.Arrays.copyOfRange(b, t * k * cols, (t + 1) * k * cols), false, rows, k, cols);
+                for (int e = 0; e < rows * cols; e++) assertEquals(want[e], c[t * rows * cols + e], 1e-5 * (1 + Math.abs(want[e])), "ta " + ta + " batch " + t + " entry " + e);
+            }
+        }
     }
 }
