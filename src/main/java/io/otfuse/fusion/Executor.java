@@ -442,7 +442,9 @@ public final class Executor {
         int[] headTo = null;
         if (sp.heads() && o.headAware && HeadAware.applies(n, m, hk, ha)) {
             headTo = headMatch(sp.layer(), k, ha, m / ha, sp.id(), cost);
+            long th = Profile.start();
             r = HeadAware.solve(solver, cost, n, m, ha, headTo, rep);
+            Profile.add("head.solve", th);
         } else {
             if (sp.heads() && o.headAware) rep.put("head_aware", "skipped: " + hk + " heads of " + (n / hk) + " vs " + ha + " heads of " + (m / ha));
             long t0 = Profile.start();
@@ -532,7 +534,9 @@ public final class Executor {
                 continue;
             }
             TransportMap.Matrix mat = map(t.spaces().get(a), k).normalised(norm(t.dirs().get(a)));
-            x = Transport.apply(x, shape, a, mat);
+            float[] y = Transport.apply(x, shape, a, mat);
+            io.otfuse.ot.ArrayPool.give(x); // read or moved here: nothing else holds it
+            x = y;
             shape[a] = mat.m();
         }
         if (stacked < 0) return new Shaped(x, shape);
@@ -617,6 +621,7 @@ public final class Executor {
                 TransportMap.Matrix mat = map(t.spaces().get(part.axis()), k).normalised(norm(t.dirs().get(part.axis())));
                 long[] sh = part.x().shape().clone();
                 float[] v = Transport.apply(part.x().x(), sh, part.axis(), mat);
+                io.otfuse.ot.ArrayPool.give(part.x().x()); // its cost features were copies
                 sh[part.axis()] = mat.m();
                 x = new Shaped(v, sh);
             } else {
@@ -627,6 +632,7 @@ public final class Executor {
                         + " which does not match the anchor's " + Arrays.toString(target) + " on its fixed axes (vocabulary, positions, classes, patch size)");
             }
             RowKernels.addScaled(acc, x.x(), (float) w); // a method of its own: fuseTensor itself never gets hot enough to compile
+            io.otfuse.ot.ArrayPool.give(x.x()); // read, moved or kept for this tensor alone
         }
         if (spill != null) {
             spill.put(t.name(), acc);
@@ -667,7 +673,10 @@ public final class Executor {
 
     private float[] read(int k, String name) {
         long t0 = Profile.start();
-        float[] x = models.get(k).readFloats(name);
+        long numel = numel(shape(k, name));
+        // large tensors are read into an array handed back by an earlier move or fusing step of the same size
+        float[] x = numel >= io.otfuse.ot.ArrayPool.MIN_LENGTH && numel < Integer.MAX_VALUE - 8
+                ? models.get(k).readFloats(name, io.otfuse.ot.ArrayPool.floats((int) numel)) : models.get(k).readFloats(name);
         if (!o.allowNonfinite) io.otfuse.io.Tensors.requireFinite(x, models.get(k).dir() + ": tensor '" + models.get(k).stored(name) + "'");
         Profile.add("read", t0);
         return x;

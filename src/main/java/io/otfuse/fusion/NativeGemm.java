@@ -83,7 +83,7 @@ public final class NativeGemm {
      */
     static synchronized float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
         long t0 = TRACE ? System.nanoTime() : Profile.start();
-        if (out == null || out.length != rows * cols) out = new float[rows * cols];
+        if (out == null || out.length != rows * cols) out = io.otfuse.ot.ArrayPool.floats(rows * cols); // every entry is written
         try {
             bufB = fill(bufB, b, 0, b.length);
             long chunks = ta ? 1 : Math.max(1, (4L * rows * Math.max(k, cols) + CHUNK_BYTES - 1) / CHUNK_BYTES);

@@ -44,19 +44,23 @@ public final class Transport {
         if (mat.blocked()) return blocks(x, pre, n, post, mat);
         // a scaled form: the tensor is scaled along the axis before (in) and the result after (out, uniform)
         float[] md = mat.multiplicand();
-        if (mat.in != null) x = scaled(x, pre, n, post, mat.in);
+        float[] copy = mat.in != null ? scaled(x, pre, n, post, mat.in) : null;
+        if (copy != null) x = copy;
         float[] out;
         if (post == 1) {
             out = Dense.product(x, false, md, false, pre, n, m); // rows of x times M
         } else if (pre == 1) {
             out = Dense.product(md, true, x, false, m, n, post); // M^T times the [n x post] block
         } else {
-            out = new float[pre * m * post];
+            out = io.otfuse.ot.ArrayPool.floats(pre * m * post); // every entry is written
             for (int p = 0; p < pre; p++) {
                 float[] xp = java.util.Arrays.copyOfRange(x, p * n * post, (p + 1) * n * post);
-                System.arraycopy(Dense.product(md, true, xp, false, m, n, post), 0, out, p * m * post, m * post);
+                float[] r = Dense.product(md, true, xp, false, m, n, post);
+                System.arraycopy(r, 0, out, p * m * post, m * post);
+                io.otfuse.ot.ArrayPool.give(r);
             }
         }
+        io.otfuse.ot.ArrayPool.give(copy); // the scaled copy made here
         if (mat.out != null || mat.uniform != 1) scaleInPlace(out, pre, m, post, mat.out, mat.uniform);
         return out;
     }
@@ -74,7 +78,7 @@ public final class Transport {
         for (int b = 0; b < h; b++) {
             for (int i = 0; i < d; i++) System.arraycopy(md, (b * d + i) * m + mat.to[b] * d, blks, (b * d + i) * d, d);
         }
-        float[] out = new float[pre * m * post];
+        float[] out = io.otfuse.ot.ArrayPool.floats(pre * m * post); // every entry is written: the blocks' targets cover the axis
         boolean batched = NativeGemm.usable((long) pre * n * d * post);
         if (post == 1) { // columns of block b of the rows of x, times block b, into the columns of block to[b]
             float[] xs = new float[h * pre * d];
@@ -102,7 +106,7 @@ public final class Transport {
 
     /** A copy of {@code x} (viewed as {@code [pre, n, post]}) with slice i along the axis multiplied by {@code s[i]}. */
     static float[] scaled(float[] x, int pre, int n, int post, double[] s) {
-        float[] y = new float[x.length];
+        float[] y = io.otfuse.ot.ArrayPool.floats(x.length); // every entry is written
         for (int p = 0; p < pre; p++) {
             if (post == 1) RowKernels.multiplyInto(x, p * n, s, 1, y, n); // the last axis: an element-wise product per row
             else for (int i = 0; i < n; i++) RowKernels.scaleInto(x, (p * n + i) * post, post, s[i], y, (p * n + i) * post);

@@ -101,6 +101,11 @@ public final class Checkpoint implements AutoCloseable {
         return weights.readFloats(stored(name));
     }
 
+    /** {@link #readFloats(String)} into {@code out} (exactly the tensor's number of values); returns it. */
+    public float[] readFloats(String name, float[] out) {
+        return weights.readFloats(stored(name), out);
+    }
+
     /** The tensor's values as native-order float32 bytes into {@code dst} ({@link SafetensorsFile#readFloats(String, java.nio.ByteBuffer)}). */
     public void readFloats(String name, java.nio.ByteBuffer dst) {
         weights.readFloats(stored(name), dst);

@@ -253,8 +253,22 @@ public final class SafetensorsFile implements AutoCloseable {
     public float[] readFloats(String name) {
         TensorInfo t = info(name);
         if (t.dtype() != DType.F32 || t.byteSize() == 0 || t.numel() > Integer.MAX_VALUE - 8) return Tensors.toFloats(t, map(name));
-        float[] out = new float[(int) t.numel()];
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(t.byteSize(), 1 << 22)).order(ByteOrder.LITTLE_ENDIAN);
+        return readFloats(name, new float[(int) t.numel()]);
+    }
+
+    /** One direct read buffer per thread: reads go from the file into it and from it into the array, with no other copy. */
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN));
+
+    /** {@link #readFloats(String)} into {@code out}, which must have exactly the tensor's number of values; returns it. */
+    public float[] readFloats(String name, float[] out) {
+        TensorInfo t = info(name);
+        if (out.length != t.numel()) throw new IllegalArgumentException("tensor '" + name + "' has " + t.numel() + " values, the array " + out.length);
+        if (t.dtype() != DType.F32 || t.byteSize() == 0) {
+            float[] x = readFloats(name);
+            System.arraycopy(x, 0, out, 0, x.length);
+            return out;
+        }
+        ByteBuffer buf = READ_BUFFER.get();
         long pos = dataStart + t.begin();
         int done = 0;
         while (done < out.length) {

@@ -148,6 +148,11 @@ public final class WeightStore implements AutoCloseable {
         return file(name).readFloats(name);
     }
 
+    /** {@link #readFloats(String)} into {@code out} (exactly the tensor's number of values); returns it. */
+    public float[] readFloats(String name, float[] out) {
+        return file(name).readFloats(name, out);
+    }
+
     /** The tensor's values as native-order float32 bytes into {@code dst} ({@link SafetensorsFile#readFloats(String, ByteBuffer)}). */
     public void readFloats(String name, ByteBuffer dst) {
         file(name).readFloats(name, dst);
