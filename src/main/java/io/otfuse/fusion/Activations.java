@@ -242,14 +242,14 @@ public final class Activations implements AutoCloseable {
                 dim += t.rows;
             }
         }
-        float[] x = new float[Math.multiplyExact(rows, dim)];
+        float[] x = io.otfuse.ot.ArrayPool.floats(Math.multiplyExact(rows, dim)); // every entry is written: the taps tile it
         int at = 0;
         for (String tap : taps) {
             Tap t = acts.get(tap);
             neuronRows(data(t), t.rows, t.width, x, stacked ? at * dim : at, dim);
             at += stacked ? t.width : t.rows;
         }
-        return new GroundMetric.Features(x, rows, dim);
+        return new GroundMetric.Features(x, rows, dim, true);
     }
 
     boolean keep(int tok, int tokens, boolean clsOnly) {

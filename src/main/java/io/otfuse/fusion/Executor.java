@@ -380,6 +380,7 @@ public final class Executor {
         t0 = Profile.start();
         double[] max = {Double.NaN};
         double[] d = GroundMetric.distance(f[0], f[1], o.metric, null, max); // into a pooled array when one is free
+        for (GroundMetric.Features x : f) if (x.owned()) io.otfuse.ot.ArrayPool.give(x.x()); // copies made for this cost
         Profile.add("cost.distance", t0);
         t0 = Profile.start();
         // a finite largest distance means every distance is finite (NaN and +Inf would be the largest)

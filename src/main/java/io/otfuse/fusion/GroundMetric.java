@@ -34,7 +34,7 @@ public final class GroundMetric {
             if (f.dim() != dim) throw new IllegalArgumentException("stacked blocks disagree on feature length");
             rows += f.rows();
         }
-        float[] x = new float[rows * dim];
+        float[] x = io.otfuse.ot.ArrayPool.floats(rows * dim); // every entry is written
         int off = 0;
         for (Features f : parts) {
             System.arraycopy(f.x(), 0, x, off, f.x().length);
@@ -46,7 +46,7 @@ public final class GroundMetric {
     /** Weight normalisation of one feature block (method.md §4 step 1, plus {@code rms}); in place when the features own their array. */
     public static Features normaliseWeights(Features f, String mode) {
         if (mode.equals("none")) return f;
-        float[] x = f.owned ? f.x : new float[f.x.length];
+        float[] x = f.owned ? f.x : io.otfuse.ot.ArrayPool.floats(f.x.length); // every entry is written
         scaled(f, mode, x, f.dim, 0);
         return new Features(x, f.rows, f.dim, true);
     }
@@ -66,7 +66,7 @@ public final class GroundMetric {
             if (f.rows != rows) throw new IllegalArgumentException("feature blocks disagree on rows");
             dim += f.dim;
         }
-        float[] x = new float[rows * dim];
+        float[] x = io.otfuse.ot.ArrayPool.floats(rows * dim); // every entry is written
         int off = 0;
         for (Features f : parts) {
             scaled(f, mode, x, dim, off);
