@@ -353,29 +353,12 @@ public final class TransportMap {
         double[][] out = new double[or][oc];
         if (rowStart != null) {
             for (int i = 0; i < n; i++) for (int e = rowStart[i]; e < rowStart[i + 1]; e++) out[i / br][cols[e] / bc] += mass[e];
-        } else if (plan == null && raw != null) {
-            float[] f = raw; // a float-only plan
-            blocks(or, bi -> {
-                double[] dst = out[bi];
-                for (int i = bi * br, i1 = Math.min(n, (bi + 1) * br); i < i1; i++) {
-                    int base = i * m;
-                    for (int bj = 0; bj < oc; bj++) {
-                        double s = dst[bj];
-                        for (int j = bj * bc, j1 = Math.min(m, (bj + 1) * bc); j < j1; j++) s += f[base + j];
-                        dst[bj] = s;
-                    }
-                }
-            });
         } else {
+            float[] f = plan == null ? raw : null; // a float-only plan
             blocks(or, bi -> {
-                double[] dst = out[bi];
                 for (int i = bi * br, i1 = Math.min(n, (bi + 1) * br); i < i1; i++) {
-                    int base = i * m;
-                    for (int bj = 0; bj < oc; bj++) {
-                        double s = dst[bj];
-                        for (int j = bj * bc, j1 = Math.min(m, (bj + 1) * bc); j < j1; j++) s += plan[base + j];
-                        dst[bj] = s;
-                    }
+                    if (f != null) addToBlocks(f, i * m, out[bi], oc, bc, m);
+                    else addToBlocks(plan, i * m, out[bi], oc, bc, m);
                 }
             });
         }
@@ -384,6 +367,23 @@ public final class TransportMap {
             for (int bj = 0; bj < oc; bj++) out[bi][bj] /= (double) nr * Math.min(bc, m - bj * bc);
         }
         return out;
+    }
+
+    /** Adds row {@code base .. base + m} of a plan to {@code dst[bj]}, block bj holding columns {@code bj bc ..}. */
+    private static void addToBlocks(double[] p, int base, double[] dst, int oc, int bc, int m) {
+        for (int bj = 0; bj < oc; bj++) {
+            double s = dst[bj];
+            for (int j = bj * bc, j1 = Math.min(m, (bj + 1) * bc); j < j1; j++) s += p[base + j];
+            dst[bj] = s;
+        }
+    }
+
+    private static void addToBlocks(float[] p, int base, double[] dst, int oc, int bc, int m) {
+        for (int bj = 0; bj < oc; bj++) {
+            double s = dst[bj];
+            for (int j = bj * bc, j1 = Math.min(m, (bj + 1) * bc); j < j1; j++) s += p[base + j];
+            dst[bj] = s;
+        }
     }
 
     /** If the plan is a scaled permutation (square, one entry per row and column), that permutation. */
