@@ -69,8 +69,8 @@ public final class NativeGemm {
 
     /**
      * {@code op(A) * op(B)} as a new array; transposed operands are read in place by the BLAS (see {@link Dense#product}).
-     * The operands are copied into two direct buffers that are kept between calls (the engine reads them without a
-     * further copy); calls are serialised, as one product already uses every core.
+     * Each thread copies the operands into two direct buffers of its own, kept between its calls (the engine reads them
+     * without a further copy); only the multiplications are serialised, as one product already uses every core.
      */
     static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols) {
         return product(a, ta, b, tb, rows, k, cols, null);
@@ -79,26 +79,28 @@ public final class NativeGemm {
     /**
      * {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries. A large untransposed
      * {@code A} (an embedding matrix) is multiplied in blocks of rows of at most {@link #CHUNK_BYTES}, so the engine's
-     * copy of it and of the result never hold more than a block.
+     * copy of it and of the result never hold more than a block. Only the multiplication itself is serialised (one
+     * product already uses every core): the copies in and out of this thread's buffers overlap another thread's product.
      */
-    static synchronized float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
+    static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
         long t0 = TRACE ? System.nanoTime() : Profile.start();
         if (out == null || out.length != rows * cols) out = io.otfuse.ot.ArrayPool.floats(rows * cols); // every entry is written
+        ByteBuffer[] buf = BUFFERS.get();
         try {
-            bufB = fill(bufB, b, 0, b.length);
+            buf[1] = fill(buf[1], b, 0, b.length);
             long chunks = ta ? 1 : Math.max(1, (4L * rows * Math.max(k, cols) + CHUNK_BYTES - 1) / CHUNK_BYTES);
             int step = (int) ((rows + chunks - 1) / chunks);
             for (int r0 = 0; r0 < rows; r0 += step) {
                 int r = Math.min(step, rows - r0);
                 long tc = System.nanoTime();
                 try (NDManager m = engine.newBaseManager()) {
-                    bufA = ta ? fill(bufA, a, 0, a.length) : fill(bufA, a, r0 * k, r * k);
-                    NDArray x = m.create(view(bufA, ta ? a.length : r * k), ta ? new Shape(k, rows) : new Shape(r, k), DataType.FLOAT32);
-                    NDArray y = m.create(view(bufB, b.length), tb ? new Shape(cols, k) : new Shape(k, cols), DataType.FLOAT32);
+                    buf[0] = ta ? fill(buf[0], a, 0, a.length) : fill(buf[0], a, r0 * k, r * k);
+                    NDArray x = m.create(view(buf[0], ta ? a.length : r * k), ta ? new Shape(k, rows) : new Shape(r, k), DataType.FLOAT32);
+                    NDArray y = m.create(view(buf[1], b.length), tb ? new Shape(cols, k) : new Shape(k, cols), DataType.FLOAT32);
                     if (ta) x = x.transpose();
                     if (tb) y = y.transpose();
                     long t1 = System.nanoTime();
-                    NDArray z = x.matMul(y);
+                    NDArray z = multiply(x, y);
                     long t2 = System.nanoTime();
                     z.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out, r0 * cols, r * cols); // a view of the result: one copy
                     if (TRACE) System.err.printf("gemm %d x %d x %d ta=%b tb=%b in %.1f mm %.1f out %.1f ms%n", r, k, cols, ta, tb, (t1 - tc) / 1e6, (t2 - t1) / 1e6, (System.nanoTime() - t2) / 1e6);
@@ -106,11 +108,20 @@ public final class NativeGemm {
             }
             return out;
         } finally {
-            bufA = keepSmall(bufA); // after the engine's arrays are closed
-            bufB = keepSmall(bufB);
+            buf[0] = keepSmall(buf[0]); // after the engine's arrays are closed
+            buf[1] = keepSmall(buf[1]);
             Profile.add("gemm.native", t0);
         }
     }
+
+    /** The engine's product, one at a time across threads. */
+    private static NDArray multiply(NDArray x, NDArray y) {
+        synchronized (MULTIPLY) {
+            return x.matMul(y);
+        }
+    }
+
+    private static final Object MULTIPLY = new Object();
 
     /**
      * {@code batch} products at once: {@code C[b] = op(A[b]) B[b]}, where {@code A} holds {@code batch} row-major
@@ -118,21 +129,22 @@ public final class NativeGemm {
      * {@code [k x cols]} matrices and the result {@code batch} {@code [rows x cols]} matrices. One call to the engine for
      * many small products (the blocks of a head-aware map), which one by one would each cost more in calls than in work.
      */
-    static synchronized float[] batched(float[] a, boolean ta, float[] b, int batch, int rows, int k, int cols) {
+    static float[] batched(float[] a, boolean ta, float[] b, int batch, int rows, int k, int cols) {
         long t0 = TRACE ? System.nanoTime() : Profile.start();
         float[] out = new float[batch * rows * cols];
+        ByteBuffer[] buf = BUFFERS.get();
         try (NDManager m = engine.newBaseManager()) {
-            bufA = fill(bufA, a, 0, a.length);
-            bufB = fill(bufB, b, 0, b.length);
-            NDArray x = m.create(view(bufA, a.length), ta ? new Shape(batch, k, rows) : new Shape(batch, rows, k), DataType.FLOAT32);
-            NDArray y = m.create(view(bufB, b.length), new Shape(batch, k, cols), DataType.FLOAT32);
+            buf[0] = fill(buf[0], a, 0, a.length);
+            buf[1] = fill(buf[1], b, 0, b.length);
+            NDArray x = m.create(view(buf[0], a.length), ta ? new Shape(batch, k, rows) : new Shape(batch, rows, k), DataType.FLOAT32);
+            NDArray y = m.create(view(buf[1], b.length), new Shape(batch, k, cols), DataType.FLOAT32);
             if (ta) x = x.transpose(0, 2, 1);
-            x.matMul(y).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out);
+            multiply(x, y).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out);
             if (TRACE) System.err.printf("gemm batch %d x %d x %d x %d ta=%b %.1f ms%n", batch, rows, k, cols, ta, (System.nanoTime() - t0) / 1e6);
             return out;
         } finally {
-            bufA = keepSmall(bufA);
-            bufB = keepSmall(bufB);
+            buf[0] = keepSmall(buf[0]);
+            buf[1] = keepSmall(buf[1]);
             Profile.add("gemm.native", t0);
         }
     }
@@ -141,7 +153,15 @@ public final class NativeGemm {
     static final long CHUNK_BYTES = 48L << 20;
 
     private static final boolean TRACE = Boolean.getBoolean("otfuse.gemm.trace");
-    private static ByteBuffer bufA, bufB;
+    /** Each thread's two operand buffers (A, B), kept between its calls; all of them listed for {@link #release}. */
+    private static final java.util.List<ByteBuffer[]> ALL_BUFFERS = new java.util.ArrayList<>();
+    private static final ThreadLocal<ByteBuffer[]> BUFFERS = ThreadLocal.withInitial(() -> {
+        ByteBuffer[] b = new ByteBuffer[2];
+        synchronized (ALL_BUFFERS) {
+            ALL_BUFFERS.add(b);
+        }
+        return b;
+    });
 
     /** A direct native-order buffer holding {@code x[from .. from + len)} at its start: {@code buf} itself when it is large enough. */
     private static ByteBuffer fill(ByteBuffer buf, float[] x, int from, int len) {
@@ -184,11 +204,15 @@ public final class NativeGemm {
     }
 
     /** Drops the operand buffers (end of a fusion run), so their native memory can be returned. */
-    public static synchronized void release() {
-        if (bufA != null) free(bufA);
-        if (bufB != null) free(bufB);
-        bufA = null;
-        bufB = null;
+    public static void release() {
+        synchronized (ALL_BUFFERS) {
+            for (ByteBuffer[] b : ALL_BUFFERS) {
+                for (int i = 0; i < b.length; i++) {
+                    if (b[i] != null) free(b[i]);
+                    b[i] = null;
+                }
+            }
+        }
     }
 
     /** Name of the kernel in use, for benchmark output. */
