@@ -287,49 +287,82 @@ final class Kernels {
      */
     static double[] materialisePlan(double[][] k, double[] c, int n, int m, double[] u, double[] v, double[] a, int threads,
                                     double[] out) {
+        double[] plan = new double[n * m];
+        boolean simd = vector;
+        planRows(n, a, threads, out, null, simd, (i, bk, ro, t) -> {
+            if (simd) {
+                VectorKernels.planRow(u[i], k[i], v, c, i * m, plan, m, ro, t);
+            } else {
+                planRow(u[i], k[i], v, c, i * m, plan, m, ro);
+            }
+        });
+        return plan;
+    }
+
+    /** Writes plan row i (in block {@code bk} of rows) and returns its sum in {@code ro[0]}, {@code sum_j P_ij C_ij} in {@code ro[1]}. */
+    interface PlanRow {
+        void write(int i, int bk, double[] ro, double[] t);
+    }
+
+    /**
+     * The pass that writes a plan, row by row through {@code row}, in fixed blocks of rows on the threads ({@code t} is
+     * each thread's lane scratch when {@code simd}): per block the objective and the row-marginal error are summed in row
+     * order, then the blocks in block order, into {@code out = [<P, C>, sum_i |P_i 1 - a_i|]}; each row's sum also goes
+     * to {@code rowSums} when it is given.
+     */
+    private static void planRows(int n, double[] a, int threads, double[] out, double[] rowSums, boolean simd, PlanRow row) {
         int nb = Par.blocks(n);
         double[] obj = new double[nb];
         double[] rowErr = new double[nb];
-        double[] plan = new double[n * m];
-        boolean simd = vector;
         Par.forRange(threads, nb, (lo, hi) -> {
+            double[] t = simd ? new double[VectorKernels.lanes()] : null;
+            double[] ro = new double[2];
             for (int bk = lo; bk < hi; bk++) {
                 int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
                 double so = 0;
                 double se = 0;
-                if (simd) {
-                    double[] t = new double[VectorKernels.lanes()];
-                    double[] ro = new double[2];
-                    for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
-                        VectorKernels.planRow(u[i], k[i], v, c, i * m, plan, m, ro, t);
-                        so += ro[1];
-                        se += Math.abs(ro[0] - a[i]);
-                    }
-                    obj[bk] = so;
-                    rowErr[bk] = se;
-                    continue;
-                }
                 for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
-                    int base = i * m;
-                    double ui = u[i];
-                    double[] ki = k[i];
-                    double rs = 0;
-                    double ro = 0;
-                    for (int j = 0; j < m; j++) {
-                        double pij = ui * ki[j] * v[j];
-                        plan[base + j] = pij;
-                        rs += pij;
-                        ro += pij * c[base + j];
+                    row.write(i, bk, ro, t);
+                    if (rowSums != null) {
+                        rowSums[i] = ro[0];
                     }
-                    so += ro;
-                    se += Math.abs(rs - a[i]);
+                    so += ro[1];
+                    se += Math.abs(ro[0] - a[i]);
                 }
                 obj[bk] = so;
                 rowErr[bk] = se;
             }
         });
         sumBlocks(obj, rowErr, nb, out);
-        return plan;
+    }
+
+    /** The scalar plan row of a double kernel: {@code plan[base + j] = u_i K_ij v_j}, its sum and objective into {@code ro}. */
+    private static void planRow(double ui, double[] ki, double[] v, double[] c, int base, double[] plan, int m, double[] ro) {
+        double rs = 0;
+        double o = 0;
+        for (int j = 0; j < m; j++) {
+            double pij = ui * ki[j] * v[j];
+            plan[base + j] = pij;
+            rs += pij;
+            o += pij * c[base + j];
+        }
+        ro[0] = rs;
+        ro[1] = o;
+    }
+
+    /** {@link #planRow(double, double[], double[], double[], int, double[], int, double[])} from a float row; {@code plan} may be {@code c}. */
+    private static void planRow(double ui, float[] ki, double[] v, double[] c, int base, double[] plan, int m, double[] ro) {
+        double rs = 0;
+        double o = 0;
+        for (int j = 0; j < m; j++) {
+            double cij = c[base + j]; // read before the plan entry may overwrite it
+            double pij = ui * ki[j] * v[j];
+            plan[base + j] = pij;
+            rs += pij;
+            o += pij * cij;
+        }
+        ro[0] = rs;
+        ro[1] = o;
     }
 
     /** {@code out = [sum obj, sum rowErr]} over the blocks, in block order (the plan passes' per-block partial sums). */
@@ -434,42 +467,14 @@ final class Kernels {
      */
     static double[] materialisePlan(float[][] k, double[] c, int n, int m, double[] u, double[] v, double[] a, int threads,
                                     double[] out, double[] plan) {
-        int nb = Par.blocks(n);
-        double[] obj = new double[nb];
-        double[] rowErr = new double[nb];
         boolean simd = vector;
-        Par.forRange(threads, nb, (lo, hi) -> {
-            double[] t = simd ? new double[VectorKernels.lanes()] : null;
-            double[] ro = new double[2];
-            for (int bk = lo; bk < hi; bk++) {
-                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
-                double so = 0;
-                double se = 0;
-                for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
-                    if (simd) {
-                        VectorKernels.planRow(u[i], k[i], v, c, i * m, plan, m, ro, t);
-                    } else {
-                        int base = i * m;
-                        double rs = 0;
-                        double o = 0;
-                        for (int j = 0; j < m; j++) {
-                            double cij = c[base + j];
-                            double pij = u[i] * k[i][j] * v[j];
-                            plan[base + j] = pij;
-                            rs += pij;
-                            o += pij * cij;
-                        }
-                        ro[0] = rs;
-                        ro[1] = o;
-                    }
-                    so += ro[1];
-                    se += Math.abs(ro[0] - a[i]);
-                }
-                obj[bk] = so;
-                rowErr[bk] = se;
+        planRows(n, a, threads, out, null, simd, (i, bk, ro, t) -> {
+            if (simd) {
+                VectorKernels.planRow(u[i], k[i], v, c, i * m, plan, m, ro, t);
+            } else {
+                planRow(u[i], k[i], v, c, i * m, plan, m, ro);
             }
         });
-        sumBlocks(obj, rowErr, nb, out);
         releaseKernel(k);
         return plan;
     }
@@ -481,36 +486,20 @@ final class Kernels {
      */
     static float[] materialiseFloatPlan(float[][] k, double[] c, int n, int m, double[] u, double[] v, double[] a, int threads,
                                         double[] out, double[][] partial, double[] rowSums, double[] colSums) {
-        int nb = Par.blocks(n);
-        double[] obj = new double[nb];
-        double[] rowErr = new double[nb];
         float[] plan = ArrayPool.floats(n * m); // every entry is written
+        int nb = Par.blocks(n);
+        for (int bk = 0; bk < nb; bk++) {
+            java.util.Arrays.fill(partial[bk], 0.0);
+        }
         boolean simd = vector;
-        Par.forRange(threads, nb, (lo, hi) -> {
-            double[] t = simd ? new double[VectorKernels.lanes()] : null;
-            double[] ro = new double[2];
-            for (int bk = lo; bk < hi; bk++) {
-                double[] acc = partial[bk];
-                java.util.Arrays.fill(acc, 0.0);
-                int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
-                double so = 0;
-                double se = 0;
-                for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
-                    if (simd) {
-                        VectorKernels.planRowFloat(u[i], k[i], v, c, i * m, plan, m, acc, ro, t);
-                    } else {
-                        planRowFloat(u[i], k[i], v, c, i * m, plan, m, acc, ro);
-                    }
-                    rowSums[i] = ro[0];
-                    so += ro[1];
-                    se += Math.abs(ro[0] - a[i]);
-                }
-                obj[bk] = so;
-                rowErr[bk] = se;
+        planRows(n, a, threads, out, rowSums, simd, (i, bk, ro, t) -> {
+            if (simd) {
+                VectorKernels.planRowFloat(u[i], k[i], v, c, i * m, plan, m, partial[bk], ro, t);
+            } else {
+                planRowFloat(u[i], k[i], v, c, i * m, plan, m, partial[bk], ro);
             }
         });
         reduceBlocks(partial, nb, m, colSums, threads);
-        sumBlocks(obj, rowErr, nb, out);
         releaseKernel(k);
         return plan;
     }
