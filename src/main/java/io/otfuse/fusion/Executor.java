@@ -174,7 +174,13 @@ public final class Executor {
         // in each other's serial parts. One step at most is in flight, so memory grows by one step's tensors. Every
         // tensor is computed exactly as before, so the result does not change.
         java.util.concurrent.ExecutorService fuser = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread th = new Thread(r, "otfuse-fuser");
+            Thread th = new Thread(() -> {
+                try {
+                    r.run();
+                } finally {
+                    NativeGemm.releaseThread(); // its engine buffers end with it
+                }
+            }, "otfuse-fuser");
             th.setDaemon(true);
             return th;
         });

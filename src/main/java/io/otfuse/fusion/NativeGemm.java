@@ -203,15 +203,27 @@ public final class NativeGemm {
         }
     }
 
-    /** Drops the operand buffers (end of a fusion run), so their native memory can be returned. */
+    /** Frees the calling thread's operand buffers and forgets them (a thread that will do no more products, as it ends). */
+    static void releaseThread() {
+        ByteBuffer[] b = BUFFERS.get();
+        synchronized (ALL_BUFFERS) {
+            ALL_BUFFERS.remove(b);
+        }
+        freeAll(b);
+        BUFFERS.remove();
+    }
+
+    /** Drops every thread's operand buffers (end of a fusion run), so their native memory can be returned. */
     public static void release() {
         synchronized (ALL_BUFFERS) {
-            for (ByteBuffer[] b : ALL_BUFFERS) {
-                for (int i = 0; i < b.length; i++) {
-                    if (b[i] != null) free(b[i]);
-                    b[i] = null;
-                }
-            }
+            for (ByteBuffer[] b : ALL_BUFFERS) freeAll(b);
+        }
+    }
+
+    private static void freeAll(ByteBuffer[] b) {
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] != null) free(b[i]);
+            b[i] = null;
         }
     }
 
