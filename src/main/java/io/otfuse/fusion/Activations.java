@@ -246,7 +246,7 @@ public final class Activations implements AutoCloseable {
         int at = 0;
         for (String tap : taps) {
             Tap t = acts.get(tap);
-            neuronRows(data(t), t.rows, t.width, x, stacked ? at * dim : at, dim);
+            neuronRows(data(t), t.rows, t.width, x, stacked ? at * dim : at, dim, o.actNorm);
             at += stacked ? t.width : t.rows;
         }
         return new GroundMetric.Features(x, rows, dim, true);
@@ -274,43 +274,46 @@ public final class Activations implements AutoCloseable {
     }
 
     /**
-     * Rows = neurons: column j of the row-major [r x w] matrix, normalised per neuron (statistics accumulated row by
-     * row), written to {@code out[at + j * stride + i]}.
+     * Rows = neurons: column j of the row-major [r x w] matrix, normalised per neuron by {@code norm} (statistics
+     * accumulated row by row, only those the mode needs), written to {@code out[at + j * stride + i]}.
      */
-    private void neuronRows(float[] rows, int r, int w, float[] out, int at, int stride) {
-        double[] mean = new double[w], sq = new double[w], l2 = new double[w];
-        for (int i = 0; i < r; i++) for (int j = 0; j < w; j++) mean[j] += rows[i * w + j];
-        for (int j = 0; j < w; j++) mean[j] /= r;
-        for (int i = 0; i < r; i++) {
-            for (int j = 0; j < w; j++) {
-                double v = rows[i * w + j];
-                sq[j] += (v - mean[j]) * (v - mean[j]);
-                l2[j] += v * v;
-            }
+    static void neuronRows(float[] rows, int r, int w, float[] out, int at, int stride, String norm) {
+        boolean standardise = norm.equals("standardise"), centre = standardise || norm.equals("centre"), l2 = norm.equals("l2");
+        double[] shift = new double[w], scale = new double[w];
+        java.util.Arrays.fill(scale, 1);
+        if (centre) {
+            for (int i = 0; i < r; i++) for (int j = 0; j < w; j++) shift[j] += rows[i * w + j];
+            for (int j = 0; j < w; j++) shift[j] /= r;
         }
-        double[] scale = new double[w], shift = new double[w];
-        for (int j = 0; j < w; j++) {
-            double std = Math.sqrt(sq[j] / Math.max(1, r - 1));
-            switch (o.actNorm) {
-                case "standardise" -> {
-                    shift[j] = mean[j];
-                    scale[j] = std + 1e-9;
+        if (standardise) {
+            double[] sq = new double[w];
+            for (int i = 0; i < r; i++) {
+                for (int j = 0; j < w; j++) {
+                    double v = rows[i * w + j];
+                    sq[j] += (v - shift[j]) * (v - shift[j]);
                 }
-                case "centre" -> {
-                    shift[j] = mean[j];
-                    scale[j] = 1;
-                }
-                case "l2" -> scale[j] = Math.sqrt(l2[j]) + 1e-9;
-                default -> scale[j] = 1;
             }
+            for (int j = 0; j < w; j++) scale[j] = Math.sqrt(sq[j] / Math.max(1, r - 1)) + 1e-9;
+        } else if (l2) {
+            double[] ss = new double[w];
+            for (int i = 0; i < r; i++) {
+                for (int j = 0; j < w; j++) {
+                    double v = rows[i * w + j];
+                    ss[j] += v * v;
+                }
+            }
+            for (int j = 0; j < w; j++) scale[j] = Math.sqrt(ss[j]) + 1e-9;
         }
-        final int tile = 64;
+        // the transpose in 16 x 16 tiles (16 cache lines read, 16 written), one neuron's run of samples at a time
+        final int tile = 16;
         for (int i0 = 0; i0 < r; i0 += tile) {
             int i1 = Math.min(r, i0 + tile);
             for (int j0 = 0; j0 < w; j0 += tile) {
                 int j1 = Math.min(w, j0 + tile);
-                for (int i = i0; i < i1; i++) {
-                    for (int j = j0; j < j1; j++) out[at + j * stride + i] = (float) ((rows[i * w + j] - shift[j]) / scale[j]);
+                for (int j = j0; j < j1; j++) {
+                    double sh = shift[j], sc = scale[j];
+                    int o = at + j * stride;
+                    for (int i = i0; i < i1; i++) out[o + i] = (float) ((rows[i * w + j] - sh) / sc);
                 }
             }
         }
