@@ -66,6 +66,8 @@ public class FuseCommand implements Callable<Integer> {
     String data;
     @Option(names = "--samples", paramLabel = "N", description = "Number of activation samples")
     Integer samples;
+    @Option(names = "--pca", paramLabel = "K", description = "Project activations onto the anchor's K leading principal directions before the cost (0: off)")
+    Integer pca;
     @Option(names = "--tokens", description = "Activation tokens: all | cls | window-K")
     String tokens;
     @Option(names = "--weights", paramLabel = "w1,w2,...", description = "Per-model averaging weights (non-negative, sum 1)")
@@ -129,6 +131,7 @@ public class FuseCommand implements Callable<Integer> {
         put(flags, "weight-norm", weightNorm);
         put(flags, "data", data);
         put(flags, "samples", samples);
+        put(flags, "pca", pca);
         put(flags, "tokens", tokens);
         put(flags, "weights", weights);
         put(flags, "seed", seed);

@@ -381,6 +381,13 @@ public final class Executor {
     private double[] cost(Plan.Space sp, int k) {
         long t0 = Profile.start();
         GroundMetric.Features[] f = o.align.equals("activations") ? acts.features(sp, k, anchor) : null;
+        if (f != null && o.pca > 0) {
+            int[] used = new int[1];
+            GroundMetric.Features[] projected = GroundMetric.pca(f[0], f[1], o.pca, used);
+            for (int i = 0; i < f.length; i++) if (projected[i] != f[i] && f[i].owned()) io.otfuse.ot.ArrayPool.give(f[i].x());
+            f = projected;
+            pcaComponents.put(pass + ":" + sp.id() + ":" + k, used[0]);
+        }
         if (f == null) f = weightFeatures(sp, k, o.align.equals("activations") ? "none" : o.weightNorm);
         Profile.add("cost.features", t0);
         t0 = Profile.start();
@@ -401,6 +408,8 @@ public final class Executor {
     }
 
     private final java.util.Set<String> warnedNonFinite = new java.util.HashSet<>();
+    /** Principal directions the activation features were projected onto ({@code pca}), per pass, space and model. */
+    private final Map<String, Integer> pcaComponents = new HashMap<>();
     /** How many non-finite entries {@link #cost} replaced, per pass, space and model, for the space's report. */
     private final Map<String, Integer> nonFiniteCosts = new HashMap<>();
 
@@ -434,6 +443,8 @@ public final class Executor {
     private TransportMap solveWith(Plan.Space sp, int k, Map<String, Object> rep, double[] cost) {
         int n = size(sp, k), m = size(sp, anchor);
         Integer nonFinite = nonFiniteCosts.remove(pass + ":" + sp.id() + ":" + k); // costs come finite from cost() / refinedStreamCost()
+        Integer components = pcaComponents.remove(pass + ":" + sp.id() + ":" + k);
+        if (components != null) rep.put("pca_components", components);
         if (nonFinite != null) rep.put("warning_nonfinite", nonFinite + " NaN/Inf cost entries (non-finite weights) replaced by the largest finite cost");
         TransportSolver solver = solverFor(sp, k, n, m);
         double[] a = new double[n], b = new double[m];

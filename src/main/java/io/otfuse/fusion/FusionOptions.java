@@ -129,7 +129,8 @@ public final class FusionOptions implements Cloneable {
         if (align.equals("weights") && residual.startsWith("weighted")) {
             throw usage("--residual " + residual + " weighs maps by activation magnitudes: it needs --align activations");
         }
-        if (pca != 0) throw usage("pca: PCA of activations is not implemented yet; leave it at 0");
+        if (pca < 0) throw usage("--pca must be >= 0 (0: off), got " + pca);
+        if (pca > 0 && !align.equals("activations")) throw usage("--pca projects activations: it needs --align activations");
     }
 
     /** Averaging weight of model k for a tensor inside (encoder) or outside the encoder layers. */

@@ -168,6 +168,103 @@ public final class GroundMetric {
         return out;
     }
 
+    /**
+     * PCA of activations (method.md §10.6): the features of model k ({@code x}) and of the anchor ({@code y}), each row
+     * a neuron's values over the same R samples, projected onto the anchor's {@code k} leading principal directions in
+     * sample space (the left singular vectors of its activations, each neuron centred over the samples). These
+     * directions are orthogonal to the all-ones vector, so subtracting any per-neuron constant first (the reference
+     * subtracts the anchor's neuron means) does not change the result. Fewer directions are kept when the anchor's
+     * centred activations have lower rank; with {@code k >= R} the features are returned unchanged (a rotation of the
+     * whole sample space leaves every distance as it is). Returns {x', y'} and, in {@code used[0]}, the number of
+     * directions kept (R when unchanged).
+     */
+    static Features[] pca(Features x, Features y, int k, int[] used) {
+        if (k < 1) throw new IllegalArgumentException("pca needs k >= 1, got " + k);
+        if (x.dim != y.dim) throw new IllegalArgumentException("features have " + x.dim + " and " + y.dim + " values");
+        int r = y.dim, m = y.rows;
+        if (k >= r) {
+            used[0] = r;
+            return new Features[] {x, y};
+        }
+        // the anchor's neurons centred over the samples, in double
+        double[] yc = new double[m * r];
+        for (int j = 0; j < m; j++) {
+            double mean = 0;
+            for (int c = 0; c < r; c++) mean += y.x[j * r + c];
+            mean /= r;
+            for (int c = 0; c < r; c++) yc[j * r + c] = y.x[j * r + c] - mean;
+        }
+        double[] p; // R x kept, row-major: the principal directions as columns
+        int kept;
+        if (r <= m) {
+            // eigenvectors of the R x R sample-space scatter Yc^T Yc
+            double[] g = new double[r * r];
+            for (int j = 0; j < m; j++) {
+                int o = j * r;
+                for (int a = 0; a < r; a++) {
+                    double va = yc[o + a];
+                    if (va == 0) continue;
+                    for (int b = 0; b <= a; b++) g[a * r + b] += va * yc[o + b];
+                }
+            }
+            SymmetricEigen e = SymmetricEigen.of(g, r);
+            kept = rank(e.values, k);
+            p = new double[r * kept];
+            for (int a = 0; a < r; a++) System.arraycopy(e.vectors, a * r, p, a * kept, kept);
+        } else {
+            // fewer neurons than samples: eigenvectors v of the m x m Yc Yc^T give the directions Yc^T v / sqrt(lambda)
+            double[] h = new double[m * m];
+            for (int a = 0; a < m; a++) {
+                for (int b = 0; b <= a; b++) {
+                    double dot = 0;
+                    for (int c = 0; c < r; c++) dot += yc[a * r + c] * yc[b * r + c];
+                    h[a * m + b] = dot;
+                }
+            }
+            SymmetricEigen e = SymmetricEigen.of(h, m);
+            kept = rank(e.values, k);
+            p = new double[r * kept];
+            for (int col = 0; col < kept; col++) {
+                double inv = 1 / Math.sqrt(e.values[col]);
+                for (int j = 0; j < m; j++) {
+                    double v = e.vectors[j * m + col] * inv;
+                    if (v == 0) continue;
+                    for (int c = 0; c < r; c++) p[c * kept + col] += v * yc[j * r + c];
+                }
+            }
+        }
+        used[0] = kept;
+        return new Features[] {project(x, p, kept), project(y, p, kept)};
+    }
+
+    /** How many of the leading eigenvalues (largest first) to keep: at most k, and only those clearly above zero. */
+    private static int rank(double[] values, int k) {
+        double tol = Math.max(values.length > 0 ? values[0] : 0, 0) * values.length * 1e-12;
+        int kept = 0;
+        while (kept < Math.min(k, values.length) && values[kept] > tol) kept++;
+        return Math.max(kept, 1);
+    }
+
+    /** Rows of f times the R x kept matrix p, in double, as float features. */
+    private static Features project(Features f, double[] p, int kept) {
+        int n = f.rows, r = f.dim;
+        float[] out = new float[n * kept];
+        Transport.parallel(n, (lo, hi) -> {
+            double[] acc = new double[kept];
+            for (int i = lo; i < hi; i++) {
+                java.util.Arrays.fill(acc, 0);
+                for (int c = 0; c < r; c++) {
+                    double v = f.x[i * r + c];
+                    if (v == 0) continue;
+                    int o = c * kept;
+                    for (int q = 0; q < kept; q++) acc[q] += v * p[o + q];
+                }
+                for (int q = 0; q < kept; q++) out[i * kept + q] = (float) acc[q];
+            }
+        });
+        return new Features(out, n, kept, true);
+    }
+
     /** Cost normalisation (method.md §4 step 4) and clipping (step 5). */
     public static double[] normaliseCost(double[] c, String mode, double[] clip, double clipReg) {
         return normaliseCostInPlace(c.clone(), mode, clip, clipReg);

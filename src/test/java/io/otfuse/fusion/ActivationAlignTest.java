@@ -52,6 +52,19 @@ class ActivationAlignTest {
         recover(PermuteRecoverTest.vitCfg(), weighted, "vit-weighted");
     }
 
+    /** PCA of the activations (6 of the 12+ sample dimensions) keeps a permuted copy exactly recoverable. */
+    @Test
+    void exactAlignmentThroughPcaOfActivations() throws Exception {
+        FusionOptions vit = FusionOptions.preset("default");
+        vit.pca = 6;
+        recover(PermuteRecoverTest.vitCfg(), vit, "vit-pca");
+        FusionOptions bert = FusionOptions.preset("official");
+        bert.pca = 6;
+        recover(PermuteRecoverTest.bertCfg(), bert, "bert-pca");
+        String report = Files.readString(tmp.resolve("vit-pca/f/fusion-report.json"));
+        assertTrue(report.contains("\"pca_components\" : 6"), "the report gives the directions kept per space");
+    }
+
     /**
      * Activations streamed batch by batch into a scratch file give the same fused bytes as activations kept in the heap,
      * and the file goes (a window filter splits every sample's tokens into runs; batches of 4 leave a last one of 1).
