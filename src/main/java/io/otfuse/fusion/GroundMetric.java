@@ -186,7 +186,7 @@ public final class GroundMetric {
             used[0] = r;
             return new Features[] {x, y};
         }
-        // the anchor's neurons centred over the samples, in double
+        // the anchor's neurons centred over the samples
         double[] yc = new double[m * r];
         for (int j = 0; j < m; j++) {
             double mean = 0;
@@ -194,17 +194,25 @@ public final class GroundMetric {
             mean /= r;
             for (int c = 0; c < r; c++) yc[j * r + c] = y.x[j * r + c] - mean;
         }
+        // large problems take their products on the engine in float (the features are float anyway); small ones in double
+        boolean engine = (long) m * r * Math.min(m, r) >= PCA_ENGINE_MACS;
+        float[] ycf = engine ? toFloat(yc) : null;
         double[] p; // R x kept, row-major: the principal directions as columns
         int kept;
         if (r <= m) {
             // eigenvectors of the R x R sample-space scatter Yc^T Yc
-            double[] g = new double[r * r];
-            for (int j = 0; j < m; j++) {
-                int o = j * r;
-                for (int a = 0; a < r; a++) {
-                    double va = yc[o + a];
-                    if (va == 0) continue;
-                    for (int b = 0; b <= a; b++) g[a * r + b] += va * yc[o + b];
+            double[] g;
+            if (engine) {
+                g = toDouble(Dense.product(ycf, true, ycf, false, r, m, r));
+            } else {
+                g = new double[r * r];
+                for (int j = 0; j < m; j++) {
+                    int o = j * r;
+                    for (int a = 0; a < r; a++) {
+                        double va = yc[o + a];
+                        if (va == 0) continue;
+                        for (int b = 0; b <= a; b++) g[a * r + b] += va * yc[o + b];
+                    }
                 }
             }
             SymmetricEigen e = SymmetricEigen.of(g, r);
@@ -213,28 +221,60 @@ public final class GroundMetric {
             for (int a = 0; a < r; a++) System.arraycopy(e.vectors, a * r, p, a * kept, kept);
         } else {
             // fewer neurons than samples: eigenvectors v of the m x m Yc Yc^T give the directions Yc^T v / sqrt(lambda)
-            double[] h = new double[m * m];
-            for (int a = 0; a < m; a++) {
-                for (int b = 0; b <= a; b++) {
-                    double dot = 0;
-                    for (int c = 0; c < r; c++) dot += yc[a * r + c] * yc[b * r + c];
-                    h[a * m + b] = dot;
+            double[] h;
+            if (engine) {
+                h = toDouble(Dense.product(ycf, false, ycf, true, m, r, m));
+            } else {
+                h = new double[m * m];
+                for (int a = 0; a < m; a++) {
+                    for (int b = 0; b <= a; b++) {
+                        double dot = 0;
+                        for (int c = 0; c < r; c++) dot += yc[a * r + c] * yc[b * r + c];
+                        h[a * m + b] = dot;
+                    }
                 }
             }
             SymmetricEigen e = SymmetricEigen.of(h, m);
             kept = rank(e.values, k);
-            p = new double[r * kept];
-            for (int col = 0; col < kept; col++) {
-                double inv = 1 / Math.sqrt(e.values[col]);
+            double[] vs = new double[m * kept]; // the kept eigenvectors, each divided by sqrt(lambda)
+            for (int j = 0; j < m; j++) {
+                for (int col = 0; col < kept; col++) vs[j * kept + col] = e.vectors[j * m + col] / Math.sqrt(e.values[col]);
+            }
+            if (engine) {
+                p = toDouble(Dense.product(ycf, true, toFloat(vs), false, r, m, kept));
+            } else {
+                p = new double[r * kept];
                 for (int j = 0; j < m; j++) {
-                    double v = e.vectors[j * m + col] * inv;
-                    if (v == 0) continue;
-                    for (int c = 0; c < r; c++) p[c * kept + col] += v * yc[j * r + c];
+                    for (int col = 0; col < kept; col++) {
+                        double v = vs[j * kept + col];
+                        if (v == 0) continue;
+                        for (int c = 0; c < r; c++) p[c * kept + col] += v * yc[j * r + c];
+                    }
                 }
             }
         }
         used[0] = kept;
+        if (engine) {
+            float[] pf = toFloat(p);
+            return new Features[] {new Features(Dense.product(x.x, false, pf, false, x.rows, r, kept), x.rows, kept, true),
+                new Features(Dense.product(y.x, false, pf, false, m, r, kept), m, kept, true)};
+        }
         return new Features[] {project(x, p, kept), project(y, p, kept)};
+    }
+
+    /** Products of the PCA above this many multiply-adds go to the engine in float. */
+    static long PCA_ENGINE_MACS = 50_000_000L;
+
+    private static float[] toFloat(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
+        return f;
+    }
+
+    private static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = a[i];
+        return d;
     }
 
     /** How many of the leading eigenvalues (largest first) to keep: at most k, and only those clearly above zero. */

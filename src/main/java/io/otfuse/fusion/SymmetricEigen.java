@@ -25,6 +25,14 @@ final class SymmetricEigen {
         for (int i = 0; i < n; i++) for (int j = 0; j <= i; j++) z[i][j] = z[j][i] = a[i * n + j];
         double[] d = new double[n], e = new double[n];
         tridiagonalise(z, d, e, n);
+        // the QL rotations combine two columns of z over every row: hold z transposed so they read rows
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                double t = z[i][j];
+                z[i][j] = z[j][i];
+                z[j][i] = t;
+            }
+        }
         ql(z, d, e, n);
         // sort by eigenvalue, largest first (a stable order for ties: the QL output order)
         Integer[] order = new Integer[n];
@@ -36,9 +44,10 @@ final class SymmetricEigen {
             values[c] = d[src];
             // sign convention: the largest-magnitude entry of each vector is positive (deterministic output)
             int big = 0;
-            for (int r = 1; r < n; r++) if (Math.abs(z[r][src]) > Math.abs(z[big][src])) big = r;
-            double s = z[big][src] < 0 ? -1 : 1;
-            for (int r = 0; r < n; r++) vectors[r * n + c] = s * z[r][src];
+            double[] v = z[src]; // row src of the transposed z: eigenvector src
+            for (int r = 1; r < n; r++) if (Math.abs(v[r]) > Math.abs(v[big])) big = r;
+            double s = v[big] < 0 ? -1 : 1;
+            for (int r = 0; r < n; r++) vectors[r * n + c] = s * v[r];
         }
         return new SymmetricEigen(values, vectors, n);
     }
@@ -106,8 +115,8 @@ final class SymmetricEigen {
         }
     }
 
-    /** Implicit QL with shifts on the tridiagonal (d, e), rotations applied to the columns of {@code z}. */
-    private static void ql(double[][] z, double[] d, double[] e, int n) {
+    /** Implicit QL with shifts on the tridiagonal (d, e), rotations applied to the rows of {@code zt} (z transposed). */
+    private static void ql(double[][] zt, double[] d, double[] e, int n) {
         for (int i = 1; i < n; i++) e[i - 1] = e[i];
         if (n > 0) e[n - 1] = 0;
         for (int l = 0; l < n; l++) {
@@ -143,10 +152,11 @@ final class SymmetricEigen {
                         p = s * r;
                         d[i + 1] = g + p;
                         g = c * r - b;
+                        double[] zi = zt[i], zi1 = zt[i + 1];
                         for (int k = 0; k < n; k++) {
-                            f = z[k][i + 1];
-                            z[k][i + 1] = s * z[k][i] + c * f;
-                            z[k][i] = c * z[k][i] - s * f;
+                            f = zi1[k];
+                            zi1[k] = s * zi[k] + c * f;
+                            zi[k] = c * zi[k] - s * f;
                         }
                     }
                     if (early && i >= l) continue;

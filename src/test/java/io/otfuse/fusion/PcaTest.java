@@ -74,6 +74,22 @@ class PcaTest {
 
     @Test
     void projectionMatchesTheReferenceFormula() throws Exception {
+        projectionCases(1e-5);
+    }
+
+    /** The engine path (float products, used for large problems) on the same cases: float rounding of the scatter. */
+    @Test
+    void engineProductsMatchTheReferenceFormulaToo() throws Exception {
+        long saved = GroundMetric.PCA_ENGINE_MACS;
+        GroundMetric.PCA_ENGINE_MACS = 0;
+        try {
+            projectionCases(1e-4);
+        } finally {
+            GroundMetric.PCA_ENGINE_MACS = saved;
+        }
+    }
+
+    private void projectionCases(double tol) throws Exception {
         Random rnd = new Random(11);
         // more samples than neurons, fewer samples than neurons, and neurons with large means (the reference
         // subtracts the anchor's means; the principal directions make that irrelevant)
@@ -95,7 +111,7 @@ class PcaTest {
             double mx = 0;
             for (double v : ref) mx = Math.max(mx, v);
             for (int i = 0; i < d.length; i++) {
-                assertEquals(ref[i], d[i], 1e-5 * mx, "R " + r + ", n " + n + ", k " + k + ": distance " + i);
+                assertEquals(ref[i], d[i], tol * mx, "R " + r + ", n " + n + ", k " + k + ": distance " + i);
             }
         }
     }
