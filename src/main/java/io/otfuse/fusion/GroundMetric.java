@@ -176,7 +176,7 @@ public final class GroundMetric {
      * subtracts the anchor's neuron means) does not change the result. Fewer directions are kept when the anchor's
      * centred activations have lower rank; with {@code k >= R} the features are returned unchanged (a rotation of the
      * whole sample space leaves every distance as it is). Returns {x', y'} and, in {@code used[0]}, the number of
-     * directions kept (R when unchanged).
+     * directions kept (R when unchanged; 0 when the anchor's activations are not all finite, which leaves them unchanged).
      */
     static Features[] pca(Features x, Features y, int k, int[] used) {
         if (k < 1) throw new IllegalArgumentException("pca needs k >= 1, got " + k);
@@ -192,6 +192,10 @@ public final class GroundMetric {
             double mean = 0;
             for (int c = 0; c < r; c++) mean += y.x[j * r + c];
             mean /= r;
+            if (!Double.isFinite(mean)) { // NaN/Inf activations (--allow-nonfinite): no directions to find, costs handle them
+                used[0] = 0;
+                return new Features[] {x, y};
+            }
             for (int c = 0; c < r; c++) yc[j * r + c] = y.x[j * r + c] - mean;
         }
         // large problems take their products on the engine in float (the features are float anyway); small ones in double

@@ -145,6 +145,12 @@ class PcaTest {
         assertSame(y, same[1]);
         assertEquals(r, used[0]);
         assertThrows(IllegalArgumentException.class, () -> GroundMetric.pca(x, y, 0, new int[1]));
+        float[] bad = y.x().clone();
+        bad[7] = Float.NaN;
+        GroundMetric.Features yb = new GroundMetric.Features(bad, n, r);
+        GroundMetric.Features[] skipped = GroundMetric.pca(x, yb, 4, used);
+        assertSame(yb, skipped[1], "non-finite anchor activations are left as they are");
+        assertEquals(0, used[0]);
     }
 
     @Test
