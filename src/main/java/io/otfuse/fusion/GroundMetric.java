@@ -176,7 +176,8 @@ public final class GroundMetric {
      * subtracts the anchor's neuron means) does not change the result. Fewer directions are kept when the anchor's
      * centred activations have lower rank; with {@code k >= R} the features are returned unchanged (a rotation of the
      * whole sample space leaves every distance as it is). Returns {x', y'} and, in {@code used[0]}, the number of
-     * directions kept (R when unchanged; 0 when the anchor's activations are not all finite, which leaves them unchanged).
+     * directions kept (R when unchanged; 0 when the anchor's activations are constant or not all finite, which leaves
+     * the features unchanged).
      */
     static Features[] pca(Features x, Features y, int k, int[] used) {
         if (k < 1) throw new IllegalArgumentException("pca needs k >= 1, got " + k);
@@ -192,10 +193,7 @@ public final class GroundMetric {
             double mean = 0;
             for (int c = 0; c < r; c++) mean += y.x[j * r + c];
             mean /= r;
-            if (!Double.isFinite(mean)) { // NaN/Inf activations (--allow-nonfinite): no directions to find, costs handle them
-                used[0] = 0;
-                return new Features[] {x, y};
-            }
+            if (!Double.isFinite(mean)) return unchanged(x, y, used); // NaN/Inf activations (--allow-nonfinite): costs handle them
             for (int c = 0; c < r; c++) yc[j * r + c] = y.x[j * r + c] - mean;
         }
         // large problems take their products on the engine in float (the features are float anyway); small ones in double
@@ -221,6 +219,7 @@ public final class GroundMetric {
             }
             SymmetricEigen e = SymmetricEigen.of(g, r);
             kept = rank(e.values, k);
+            if (kept == 0) return unchanged(x, y, used);
             p = new double[r * kept];
             for (int a = 0; a < r; a++) System.arraycopy(e.vectors, a * r, p, a * kept, kept);
         } else {
@@ -240,6 +239,7 @@ public final class GroundMetric {
             }
             SymmetricEigen e = SymmetricEigen.of(h, m);
             kept = rank(e.values, k);
+            if (kept == 0) return unchanged(x, y, used);
             double[] vs = new double[m * kept]; // the kept eigenvectors, each divided by sqrt(lambda)
             for (int j = 0; j < m; j++) {
                 for (int col = 0; col < kept; col++) vs[j * kept + col] = e.vectors[j * m + col] / Math.sqrt(e.values[col]);
@@ -266,7 +266,7 @@ public final class GroundMetric {
         return new Features[] {project(x, p, kept), project(y, p, kept)};
     }
 
-    /** Products of the PCA above this many multiply-adds go to the engine in float. */
+    /** Products of the PCA above this many multiply-adds go to the engine in float (tests lower it to reach that path). */
     static long PCA_ENGINE_MACS = 50_000_000L;
 
     private static float[] toFloat(double[] a) {
@@ -286,7 +286,13 @@ public final class GroundMetric {
         double tol = Math.max(values.length > 0 ? values[0] : 0, 0) * values.length * 1e-12;
         int kept = 0;
         while (kept < Math.min(k, values.length) && values[kept] > tol) kept++;
-        return Math.max(kept, 1);
+        return kept;
+    }
+
+    /** No principal direction to project on (constant or non-finite anchor activations): the features as they are. */
+    private static Features[] unchanged(Features x, Features y, int[] used) {
+        used[0] = 0;
+        return new Features[] {x, y};
     }
 
     /** Rows of f times the R x kept matrix p, in double, as float features. */

@@ -151,6 +151,15 @@ class PcaTest {
         GroundMetric.Features[] skipped = GroundMetric.pca(x, yb, 4, used);
         assertSame(yb, skipped[1], "non-finite anchor activations are left as they are");
         assertEquals(0, used[0]);
+        for (int samples : new int[] {8, 40}) { // both sides of the eigen-problem: R < n and R > n
+            float[] flat = new float[n * samples];
+            for (int j = 0; j < n; j++) java.util.Arrays.fill(flat, j * samples, (j + 1) * samples, j - 2.5f); // constant neurons
+            GroundMetric.Features yc = new GroundMetric.Features(flat, n, samples);
+            GroundMetric.Features xc = new GroundMetric.Features(new float[n * samples], n, samples);
+            GroundMetric.Features[] none = GroundMetric.pca(xc, yc, 4, used);
+            assertSame(yc, none[1], "constant anchor activations have no principal direction (" + samples + " samples)");
+            assertEquals(0, used[0]);
+        }
     }
 
     @Test
