@@ -203,41 +203,14 @@ public final class GroundMetric {
         int kept;
         if (r <= m) {
             // eigenvectors of the R x R sample-space scatter Yc^T Yc
-            double[] g;
-            if (engine) {
-                g = toDouble(Dense.product(ycf, true, ycf, false, r, m, r));
-            } else {
-                g = new double[r * r];
-                for (int j = 0; j < m; j++) {
-                    int o = j * r;
-                    for (int a = 0; a < r; a++) {
-                        double va = yc[o + a];
-                        if (va == 0) continue;
-                        for (int b = 0; b <= a; b++) g[a * r + b] += va * yc[o + b];
-                    }
-                }
-            }
-            SymmetricEigen e = SymmetricEigen.of(g, r);
+            SymmetricEigen e = SymmetricEigen.of(scatter(yc, ycf, m, r, true), r);
             kept = rank(e.values, k);
             if (kept == 0) return unchanged(x, y, used);
             p = new double[r * kept];
             for (int a = 0; a < r; a++) System.arraycopy(e.vectors, a * r, p, a * kept, kept);
         } else {
             // fewer neurons than samples: eigenvectors v of the m x m Yc Yc^T give the directions Yc^T v / sqrt(lambda)
-            double[] h;
-            if (engine) {
-                h = toDouble(Dense.product(ycf, false, ycf, true, m, r, m));
-            } else {
-                h = new double[m * m];
-                for (int a = 0; a < m; a++) {
-                    for (int b = 0; b <= a; b++) {
-                        double dot = 0;
-                        for (int c = 0; c < r; c++) dot += yc[a * r + c] * yc[b * r + c];
-                        h[a * m + b] = dot;
-                    }
-                }
-            }
-            SymmetricEigen e = SymmetricEigen.of(h, m);
+            SymmetricEigen e = SymmetricEigen.of(scatter(yc, ycf, m, r, false), m);
             kept = rank(e.values, k);
             if (kept == 0) return unchanged(x, y, used);
             double[] vs = new double[m * kept]; // the kept eigenvectors, each divided by sqrt(lambda)
@@ -264,6 +237,38 @@ public final class GroundMetric {
                 new Features(Dense.product(y.x, false, pf, false, m, r, kept), m, kept, true)};
         }
         return new Features[] {project(x, p, kept), project(y, p, kept)};
+    }
+
+    /**
+     * The scatter of the centred [m x R] matrix Yc: Yc^T Yc (R x R) over the samples when {@code sampleSide}, else
+     * Yc Yc^T (m x m). On the engine from {@code ycf} (its float copy) when that is given, else in double, lower
+     * triangle only (all that {@link SymmetricEigen} reads).
+     */
+    private static double[] scatter(double[] yc, float[] ycf, int m, int r, boolean sampleSide) {
+        if (ycf != null) {
+            return toDouble(sampleSide ? Dense.product(ycf, true, ycf, false, r, m, r) : Dense.product(ycf, false, ycf, true, m, r, m));
+        }
+        if (sampleSide) {
+            double[] g = new double[r * r];
+            for (int j = 0; j < m; j++) {
+                int o = j * r;
+                for (int a = 0; a < r; a++) {
+                    double va = yc[o + a];
+                    if (va == 0) continue;
+                    for (int b = 0; b <= a; b++) g[a * r + b] += va * yc[o + b];
+                }
+            }
+            return g;
+        }
+        double[] h = new double[m * m];
+        for (int a = 0; a < m; a++) {
+            for (int b = 0; b <= a; b++) {
+                double dot = 0;
+                for (int c = 0; c < r; c++) dot += yc[a * r + c] * yc[b * r + c];
+                h[a * m + b] = dot;
+            }
+        }
+        return h;
     }
 
     /** Products of the PCA above this many multiply-adds go to the engine in float (tests lower it to reach that path). */

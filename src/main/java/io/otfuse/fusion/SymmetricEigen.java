@@ -10,12 +10,10 @@ final class SymmetricEigen {
     final double[] values;
     /** Eigenvectors as columns of a row-major n x n matrix: column c belongs to {@code values[c]}. */
     final double[] vectors;
-    final int n;
 
-    private SymmetricEigen(double[] values, double[] vectors, int n) {
+    private SymmetricEigen(double[] values, double[] vectors) {
         this.values = values;
         this.vectors = vectors;
-        this.n = n;
     }
 
     /** Decomposes the symmetric row-major n x n matrix {@code a} (only its lower triangle is read; not modified). */
@@ -49,7 +47,7 @@ final class SymmetricEigen {
             double s = v[big] < 0 ? -1 : 1;
             for (int r = 0; r < n; r++) vectors[r * n + c] = s * v[r];
         }
-        return new SymmetricEigen(values, vectors, n);
+        return new SymmetricEigen(values, vectors);
     }
 
     /**
