@@ -204,14 +204,14 @@ public final class GroundMetric {
         if (r <= m) {
             // eigenvectors of the R x R sample-space scatter Yc^T Yc
             SymmetricEigen e = SymmetricEigen.of(scatter(yc, ycf, m, r, true), r);
-            kept = rank(e.values, k);
+            kept = rank(e.values, k, engine);
             if (kept == 0) return unchanged(x, y, used);
             p = new double[r * kept];
             for (int a = 0; a < r; a++) System.arraycopy(e.vectors, a * r, p, a * kept, kept);
         } else {
             // fewer neurons than samples: eigenvectors v of the m x m Yc Yc^T give the directions Yc^T v / sqrt(lambda)
             SymmetricEigen e = SymmetricEigen.of(scatter(yc, ycf, m, r, false), m);
-            kept = rank(e.values, k);
+            kept = rank(e.values, k, engine);
             if (kept == 0) return unchanged(x, y, used);
             double[] vs = new double[m * kept]; // the kept eigenvectors, each divided by sqrt(lambda)
             for (int j = 0; j < m; j++) {
@@ -286,9 +286,12 @@ public final class GroundMetric {
         return d;
     }
 
-    /** How many of the leading eigenvalues (largest first) to keep: at most k, and only those clearly above zero. */
-    private static int rank(double[] values, int k) {
-        double tol = Math.max(values.length > 0 ? values[0] : 0, 0) * values.length * 1e-12;
+    /**
+     * How many of the leading eigenvalues (largest first) to keep: at most k, and only those clearly above the rounding
+     * of the scatter they come from (summed in double, or in float on the engine).
+     */
+    private static int rank(double[] values, int k, boolean floatScatter) {
+        double tol = Math.max(values.length > 0 ? values[0] : 0, 0) * values.length * (floatScatter ? 1e-6 : 1e-12);
         int kept = 0;
         while (kept < Math.min(k, values.length) && values[kept] > tol) kept++;
         return kept;

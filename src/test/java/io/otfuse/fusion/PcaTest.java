@@ -162,6 +162,34 @@ class PcaTest {
         }
     }
 
+    /** On the engine path the float rounding of the scatter must not pass for directions beyond the anchor's rank. */
+    @Test
+    void engineProductsKeepOnlyTheRankToo() {
+        Random rnd = new Random(9);
+        for (int[] sh : new int[][] {{40, 12}, {12, 40}}) { // both sides of the eigen-problem
+            int r = sh[0], n = sh[1];
+            double[][] basis = new double[3][r];
+            for (double[] b : basis) for (int i = 0; i < r; i++) b[i] = rnd.nextGaussian();
+            float[] y = new float[n * r], x = new float[n * r];
+            for (int j = 0; j < n; j++) {
+                double[] w = {rnd.nextGaussian(), rnd.nextGaussian(), rnd.nextGaussian()};
+                for (int i = 0; i < r; i++) {
+                    y[j * r + i] = (float) (w[0] * basis[0][i] + w[1] * basis[1][i] + w[2] * basis[2][i] + j);
+                    x[j * r + i] = (float) rnd.nextGaussian();
+                }
+            }
+            long saved = GroundMetric.PCA_ENGINE_MACS;
+            GroundMetric.PCA_ENGINE_MACS = 0;
+            int[] used = new int[1];
+            try {
+                GroundMetric.pca(new GroundMetric.Features(x, n, r), new GroundMetric.Features(y, n, r), r - 1, used);
+            } finally {
+                GroundMetric.PCA_ENGINE_MACS = saved;
+            }
+            assertEquals(3, used[0], "a rank-3 anchor has 3 principal directions on the engine path (R " + r + ", n " + n + ")");
+        }
+    }
+
     @Test
     void optionsAcceptPcaOnlyFromActivations() {
         FusionOptions o = FusionOptions.preset("default");
