@@ -3,7 +3,7 @@
 # Every row runs in a JVM of its own (as one `otfuse fuse` would), so its peak RSS is its own, OTFUSE_BENCH_REPEATS
 # times (default 3); the summary at the end gives, per row, the fastest and the median fusion time and the largest
 # peak RSS over the repeats (wall times on a shared 2-core machine move by ±20 % from run to run).
-# JVM: the serial collector, as ./otfuse runs (OTFUSE_BENCH_GC sets another collector option for every row); heaps:
+# JVM: the serial collector and the JIT settings of src/main/jvm/jit.args, as ./otfuse runs (OTFUSE_BENCH_GC sets another collector option for every row); heaps:
 # ViT rows from weights 512 MB, BERT rows from weights 640 MB (fused tensors spill to a scratch file), rows from
 # activations 384 MB (activations stream into a scratch file when they exceed a quarter of the heap).
 # OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override the heaps;
@@ -26,7 +26,7 @@ row() { # row LABEL FAMILY HEAP PRESET
   local out r
   for ((r = 0; r < repeats; r++)); do
     # shellcheck disable=SC2086
-    out=$(java -Xmx"$3" $gc -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" -Dotfuse.bench.warmups="${OTFUSE_BENCH_WARMUPS:-0}" \
+    out=$(java -Xmx"$3" $gc @src/main/jvm/jit.args -Dotfuse.bench.only="$1 [$4]" -Dotfuse.profile="${OTFUSE_BENCH_PROFILE:-false}" -Dotfuse.bench.warmups="${OTFUSE_BENCH_WARMUPS:-0}" \
         --add-modules jdk.incubator.vector -cp "$cp" io.otfuse.fusion.bench.FuseScale bench/out/fuse-scale "$2" "$layers" "$4" 2>&1 | grep -v '^WARNING')
     if [ "$first" = 1 ]; then echo "$out"; first=0; else echo "$out" | tail -n +3; fi
     echo "$out" | tail -n +3 | grep -v '^ ' >> "$log"

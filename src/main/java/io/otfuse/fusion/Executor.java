@@ -317,7 +317,10 @@ public final class Executor {
         double[] p = new double[n * m];
         switch (o.residual) {
             case "mean" -> {
-                for (TransportMap t : in) for (int i = 0; i < p.length; i++) p[i] += t.plan()[i] / in.size();
+                for (TransportMap t : in) {
+                    double[] tp = t.plan(); // once: plan() is synchronized
+                    for (int i = 0; i < p.length; i++) p[i] += tp[i] / in.size();
+                }
             }
             case "only-skip" -> System.arraycopy(in.get(0).plan(), 0, p, 0, p.length);
             case "only-branch" -> System.arraycopy(in.get(in.size() - 1).plan(), 0, p, 0, p.length);

@@ -81,7 +81,7 @@ public final class Planner {
         List<Plan.Space> out = new ArrayList<>();
         Set<String> done = new HashSet<>();
         Set<String> visiting = new HashSet<>();
-        for (String id : members.keySet()) emit(id, members, alias, blockOf, tensors, tensorSpaces, shared, out, done, visiting);
+        for (String id : layerMajor(members)) emit(id, members, alias, blockOf, tensors, tensorSpaces, shared, out, done, visiting);
 
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < out.size(); i++) index.put(out.get(i).id(), i);
@@ -107,6 +107,33 @@ public final class Planner {
         Map<String, String> resolved = new LinkedHashMap<>();
         for (SpaceDef s : spec.spaces()) resolved.put(s.name(), resolve(alias, s.name()));
         return new Plan(spec.family(), List.copyOf(out), List.copyOf(planned), resolved, notes);
+    }
+
+    /**
+     * The planned spaces layer by layer (all of layer 0's, then layer 1's, ...) instead of the spec's template order (every
+     * layer's q, then every layer's v, ...); spaces outside the layers keep their place before or after them. Each map is
+     * computed from the same inputs in either order, but layer by layer the tensors of a layer are ready as soon as its
+     * maps are, so the fusing thread gets work spread over the run and each map is dropped sooner (lower peak memory).
+     */
+    static List<String> layerMajor(Map<String, List<SpaceDef>> members) {
+        List<String> ids = new ArrayList<>(members.keySet());
+        int firstLayered = -1;
+        for (int i = 0; i < ids.size() && firstLayered < 0; i++) if (layerOf(members.get(ids.get(i)), ids.get(i)) >= 0) firstLayered = i;
+        if (firstLayered < 0) return ids;
+        final int fl = firstLayered;
+        java.util.Map<String, Integer> pos = new HashMap<>();
+        for (int i = 0; i < ids.size(); i++) pos.put(ids.get(i), i);
+        List<String> sorted = new ArrayList<>(ids);
+        sorted.sort(java.util.Comparator.<String>comparingInt(id -> {
+            int l = layerOf(members.get(id), id);
+            return l >= 0 ? 1 : pos.get(id) < fl ? 0 : 2;
+        }).thenComparingInt(id -> layerOf(members.get(id), id)).thenComparingInt(pos::get));
+        return sorted;
+    }
+
+    private static int layerOf(List<SpaceDef> ms, String id) {
+        for (SpaceDef s : ms) if (s.name().equals(id)) return s.layer();
+        return ms.get(0).layer();
     }
 
     /** For every axis in a stacked space, the tensor holding the other block with the same other axes. */

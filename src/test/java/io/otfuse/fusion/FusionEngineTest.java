@@ -190,6 +190,38 @@ class FusionEngineTest {
     }
 
     @Test
+    void spacesArePlannedLayerByLayerAfterTheirInputs() {
+        Path vit = TinyModels.write(tmp.resolve("lv"), TinyModels.vit(48, 3, 80, 3, 12, 4), 1, 0.2);
+        Path bert = TinyModels.write(tmp.resolve("lb"), TinyModels.bert(48, 3, 80, 3), 1, 0.2);
+        for (Path m : List.of(vit, bert)) {
+            for (String preset : List.of("default", "official")) {
+                try (Checkpoint c = Checkpoint.open(m)) {
+                    Plan p = Executor.planFor(List.of(c, c), weightsOpts(preset, "sinkhorn", 1));
+                    List<String> ids = p.spaces().stream().map(Plan.Space::id).toList();
+                    int lastLayer = -1;
+                    boolean after = false;
+                    for (Plan.Space sp : p.spaces()) {
+                        // layers never interleave: once a later layer started, no space of an earlier one follows
+                        if (sp.layer() >= 0) {
+                            assertTrue(sp.layer() >= lastLayer, m.getFileName() + " " + preset + ": " + ids);
+                            assertTrue(!after, "a space outside the layers before " + sp.id() + ": " + ids);
+                            lastLayer = sp.layer();
+                        } else if (lastLayer >= 0) {
+                            after = true;
+                        }
+                        int at = ids.indexOf(sp.id());
+                        if (sp.input() != null) assertTrue(ids.indexOf(sp.input()) < at, sp.id() + " before its input: " + ids);
+                        for (String in : sp.joinInputs()) assertTrue(ids.indexOf(in) < at, sp.id() + " before " + in + ": " + ids);
+                    }
+                    assertEquals(2, lastLayer, ids.toString());
+                    // every layer's q, v and mlp spaces come before the next layer's q
+                    assertTrue(ids.indexOf("mlp@0") < ids.indexOf("q@1") && ids.indexOf("mlp@1") < ids.indexOf("q@2"), ids.toString());
+                }
+            }
+        }
+    }
+
+    @Test
     void userErrorsAreOneLine() {
         Path a = TinyModels.write(tmp.resolve("a"), vit48(), 1, 0.2);
         Path deep = TinyModels.write(tmp.resolve("d"), TinyModels.vit(48, 3, 80, 3, 12, 4), 1, 0.2);
