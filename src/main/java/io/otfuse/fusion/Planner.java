@@ -117,17 +117,20 @@ public final class Planner {
      */
     static List<String> layerMajor(Map<String, List<SpaceDef>> members) {
         List<String> ids = new ArrayList<>(members.keySet());
-        int firstLayered = -1;
-        for (int i = 0; i < ids.size() && firstLayered < 0; i++) if (layerOf(members.get(ids.get(i)), ids.get(i)) >= 0) firstLayered = i;
-        if (firstLayered < 0) return ids;
-        final int fl = firstLayered;
-        java.util.Map<String, Integer> pos = new HashMap<>();
-        for (int i = 0; i < ids.size(); i++) pos.put(ids.get(i), i);
-        List<String> sorted = new ArrayList<>(ids);
-        sorted.sort(java.util.Comparator.<String>comparingInt(id -> {
+        Map<String, Integer> layer = new HashMap<>(), pos = new HashMap<>();
+        int firstLayered = ids.size();
+        for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i);
             int l = layerOf(members.get(id), id);
-            return l >= 0 ? 1 : pos.get(id) < fl ? 0 : 2;
-        }).thenComparingInt(id -> layerOf(members.get(id), id)).thenComparingInt(pos::get));
+            layer.put(id, l);
+            pos.put(id, i);
+            if (l >= 0) firstLayered = Math.min(firstLayered, i);
+        }
+        int fl = firstLayered;
+        // before the layers (0), the layers one by one (1), after them (2); spec order within each
+        java.util.function.ToIntFunction<String> group = id -> layer.get(id) >= 0 ? 1 : pos.get(id) < fl ? 0 : 2;
+        List<String> sorted = new ArrayList<>(ids);
+        sorted.sort(java.util.Comparator.comparingInt(group).thenComparingInt(layer::get).thenComparingInt(pos::get));
         return sorted;
     }
 
