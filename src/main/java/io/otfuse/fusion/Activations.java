@@ -223,9 +223,10 @@ public final class Activations implements AutoCloseable {
     }
 
     /**
-     * The taps' normalised neuron rows in one array, each tap's block written straight into its place: stacked (the
-     * neurons of one tap after those of the other, on the same samples) or side by side (the same neurons, each row the
-     * samples of one tap after those of the other).
+     * The taps' normalised neurons in one array, as columns of a [samples x neurons] matrix (the layout the activations
+     * arrive in, and one the engine multiplies as well as rows: no transpose), each tap's block written straight into
+     * its place: stacked (the neurons of one tap after those of the other, on the same samples) or side by side (the
+     * same neurons, the samples of one tap above those of the other).
      */
     private GroundMetric.Features joined(Map<String, Tap> acts, List<String> taps, boolean stacked) {
         int rows = 0, dim = 0;
@@ -246,10 +247,10 @@ public final class Activations implements AutoCloseable {
         int at = 0;
         for (String tap : taps) {
             Tap t = acts.get(tap);
-            neuronRows(data(t), t.rows, t.width, x, stacked ? at * dim : at, dim, o.actNorm);
+            neuronColumns(data(t), t.rows, t.width, x, stacked ? at : at * rows, rows, o.actNorm);
             at += stacked ? t.width : t.rows;
         }
-        return new GroundMetric.Features(x, rows, dim, true);
+        return GroundMetric.Features.columns(x, rows, dim);
     }
 
     boolean keep(int tok, int tokens, boolean clsOnly) {
@@ -274,49 +275,27 @@ public final class Activations implements AutoCloseable {
     }
 
     /**
-     * Rows = neurons: column j of the row-major [r x w] matrix, normalised per neuron by {@code norm} (statistics
-     * accumulated row by row, only those the mode needs), written to {@code out[at + j * stride + i]}.
+     * Each column j of the row-major [r x w] matrix normalised as one neuron by {@code norm} (statistics accumulated row
+     * by row, only those the mode needs), sample i written to {@code out[at + i * stride + j]}.
      */
-    static void neuronRows(float[] rows, int r, int w, float[] out, int at, int stride, String norm) {
+    static void neuronColumns(float[] rows, int r, int w, float[] out, int at, int stride, String norm) {
         boolean standardise = norm.equals("standardise"), centre = standardise || norm.equals("centre"), l2 = norm.equals("l2");
+        if (!centre && !l2) {
+            for (int i = 0; i < r; i++) System.arraycopy(rows, i * w, out, at + i * stride, w);
+            return;
+        }
         double[] shift = new double[w], scale = new double[w];
         java.util.Arrays.fill(scale, 1);
         if (centre) {
-            for (int i = 0; i < r; i++) for (int j = 0; j < w; j++) shift[j] += rows[i * w + j];
+            for (int i = 0; i < r; i++) RowKernels.addColumns(rows, i * w, w, shift);
             for (int j = 0; j < w; j++) shift[j] /= r;
         }
-        if (standardise) {
+        if (standardise || l2) {
             double[] sq = new double[w];
-            for (int i = 0; i < r; i++) {
-                for (int j = 0; j < w; j++) {
-                    double v = rows[i * w + j];
-                    sq[j] += (v - shift[j]) * (v - shift[j]);
-                }
-            }
-            for (int j = 0; j < w; j++) scale[j] = Math.sqrt(sq[j] / Math.max(1, r - 1)) + 1e-9;
-        } else if (l2) {
-            double[] ss = new double[w];
-            for (int i = 0; i < r; i++) {
-                for (int j = 0; j < w; j++) {
-                    double v = rows[i * w + j];
-                    ss[j] += v * v;
-                }
-            }
-            for (int j = 0; j < w; j++) scale[j] = Math.sqrt(ss[j]) + 1e-9;
+            for (int i = 0; i < r; i++) RowKernels.addSquaredColumns(rows, i * w, w, standardise ? shift : null, sq);
+            for (int j = 0; j < w; j++) scale[j] = (standardise ? Math.sqrt(sq[j] / Math.max(1, r - 1)) : Math.sqrt(sq[j])) + 1e-9;
         }
-        // the transpose in 16 x 16 tiles (16 cache lines read, 16 written), one neuron's run of samples at a time
-        final int tile = 16;
-        for (int i0 = 0; i0 < r; i0 += tile) {
-            int i1 = Math.min(r, i0 + tile);
-            for (int j0 = 0; j0 < w; j0 += tile) {
-                int j1 = Math.min(w, j0 + tile);
-                for (int j = j0; j < j1; j++) {
-                    double sh = shift[j], sc = scale[j];
-                    int o = at + j * stride;
-                    for (int i = i0; i < i1; i++) out[o + i] = (float) ((rows[i * w + j] - sh) / sc);
-                }
-            }
-        }
+        for (int i = 0; i < r; i++) RowKernels.standardiseColumns(rows, i * w, w, shift, scale, out, at + i * stride);
     }
 
     /** A module's kept rows, or the element-wise sum of several ({@code A+B}). */

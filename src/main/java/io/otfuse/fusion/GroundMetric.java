@@ -11,13 +11,30 @@ public final class GroundMetric {
     private GroundMetric() {}
 
     /**
-     * Features of {@code rows} neurons, {@code dim} values each, row-major. {@code owned}: the array is this value's own
-     * (not a tensor's shared storage), so normalisation may overwrite it.
+     * Features of {@code rows} neurons, {@code dim} values each: row-major {@code [rows x dim]}, or, when {@code columns},
+     * the neurons are the columns of a row-major {@code [dim x rows]} array (activations as they were recorded, samples by
+     * neurons). {@code owned}: the array is this value's own (not a tensor's shared storage), so normalisation may
+     * overwrite it.
      */
-    public record Features(float[] x, int rows, int dim, boolean owned) {
+    public record Features(float[] x, int rows, int dim, boolean owned, boolean columns) {
         /** Features over an array that may be shared: never written. */
         public Features(float[] x, int rows, int dim) {
-            this(x, rows, dim, false);
+            this(x, rows, dim, false, false);
+        }
+
+        /** Row-major features. */
+        public Features(float[] x, int rows, int dim, boolean owned) {
+            this(x, rows, dim, owned, false);
+        }
+
+        /** Owned features whose neurons are the columns of the row-major {@code [dim x rows]} array x. */
+        public static Features columns(float[] x, int rows, int dim) {
+            return new Features(x, rows, dim, true, true);
+        }
+
+        /** The same features row-major: this when they are, else a transposed copy of their own. */
+        public Features asRows() {
+            return columns ? new Features(Dense.transpose(x, dim, rows), rows, dim, true, false) : this;
         }
 
         /** The parts side by side (each row the concatenation of the parts' rows); one part is returned as it is. */
@@ -31,6 +48,7 @@ public final class GroundMetric {
         if (parts.length == 1) return parts[0];
         int rows = 0, dim = parts[0].dim();
         for (Features f : parts) {
+            if (f.columns) throw new IllegalArgumentException("stacking needs row-major features");
             if (f.dim() != dim) throw new IllegalArgumentException("stacked blocks disagree on feature length");
             rows += f.rows();
         }
@@ -46,6 +64,7 @@ public final class GroundMetric {
     /** Weight normalisation of one feature block (method.md §4 step 1, plus {@code rms}); in place when the features own their array. */
     public static Features normaliseWeights(Features f, String mode) {
         if (mode.equals("none")) return f;
+        if (f.columns) throw new IllegalArgumentException("weight normalisation needs row-major features");
         float[] x = f.owned ? f.x : io.otfuse.ot.ArrayPool.floats(f.x.length); // every entry is written
         scaled(f, mode, x, f.dim, 0);
         return new Features(x, f.rows, f.dim, true);
@@ -63,6 +82,7 @@ public final class GroundMetric {
     private static Features joined(java.util.List<Features> parts, String mode) {
         int rows = parts.get(0).rows, dim = 0;
         for (Features f : parts) {
+            if (f.columns) throw new IllegalArgumentException("joining needs row-major features");
             if (f.rows != rows) throw new IllegalArgumentException("feature blocks disagree on rows");
             dim += f.dim;
         }
@@ -123,14 +143,14 @@ public final class GroundMetric {
     static double[] distance(Features a, Features b, String metric, double[] reuse, double[] max) {
         if (a.dim != b.dim) throw new IllegalArgumentException("features have " + a.dim + " and " + b.dim + " values");
         int n = a.rows, m = b.rows, d = a.dim;
-        double[] na = new double[n], nb = new double[m];
-        for (int i = 0; i < n; i++) na[i] = RowKernels.sumSquares(a.x, i * d, d);
-        for (int j = 0; j < m; j++) nb[j] = RowKernels.sumSquares(b.x, j * d, d);
+        boolean gemm = !metric.equals("cosine") && (long) n * m * d > 20_000_000L;
+        if (!gemm && (a.columns || b.columns)) return distance(a.asRows(), b.asRows(), metric, reuse, max); // small: row by row
+        double[] na = squaredNorms(a), nb = squaredNorms(b);
         double[] out = reuse != null && reuse.length == n * m ? reuse : io.otfuse.ot.ArrayPool.doubles(n * m); // every entry is written
-        if (!metric.equals("cosine") && (long) n * m * d > 20_000_000L) {
-            // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0)
+        if (gemm) {
+            // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0); either layout is read in place
             java.lang.ref.SoftReference<float[]> ref = GRAM.getAndSet(null);
-            float[] g = Dense.product(a.x, false, b.x, true, n, d, m, ref == null ? null : ref.get());
+            float[] g = Dense.product(a.x, a.columns, b.x, !b.columns, n, d, m, ref == null ? null : ref.get());
             boolean squared = metric.equals("sq-euclidean");
             double[] rowMax = new double[n];
             Transport.parallel(n, (lo, hi) -> {
@@ -168,6 +188,17 @@ public final class GroundMetric {
         return out;
     }
 
+    /** Each neuron's sum of squared features. */
+    private static double[] squaredNorms(Features f) {
+        double[] s = new double[f.rows];
+        if (!f.columns) {
+            for (int i = 0; i < f.rows; i++) s[i] = RowKernels.sumSquares(f.x, i * f.dim, f.dim);
+            return s;
+        }
+        for (int c = 0; c < f.dim; c++) RowKernels.addSquaredColumns(f.x, c * f.rows, f.rows, null, s);
+        return s;
+    }
+
     /**
      * PCA of activations (method.md §10.6): the features of model k ({@code x}) and of the anchor ({@code y}), each row
      * a neuron's values over the same R samples, projected onto the anchor's {@code k} leading principal directions in
@@ -181,6 +212,8 @@ public final class GroundMetric {
      */
     static Features[] pca(Features x, Features y, int k, int[] used) {
         if (k < 1) throw new IllegalArgumentException("pca needs k >= 1, got " + k);
+        x = x.asRows();
+        y = y.asRows();
         if (x.dim != y.dim) throw new IllegalArgumentException("features have " + x.dim + " and " + y.dim + " values");
         int r = y.dim, m = y.rows;
         if (k >= r) {

@@ -95,6 +95,27 @@ final class RowKernels {
         for (int i = 0; i < len; i++) out[to + i] = (float) (x[from + i] * scale);
     }
 
+    /** {@code sum[j] += x[from + j]} for {@code j < w} (one sample's values added to each neuron's sum, in double). */
+    static void addColumns(float[] x, int from, int w, double[] sum) {
+        int j = VECTOR ? RowVectorKernels.addColumns(x, from, w, sum) : 0;
+        for (; j < w; j++) sum[j] += x[from + j];
+    }
+
+    /** {@code sq[j] += (x[from + j] - shift[j])^2} for {@code j < w}, in double; no shift when {@code shift} is null. */
+    static void addSquaredColumns(float[] x, int from, int w, double[] shift, double[] sq) {
+        int j = VECTOR ? RowVectorKernels.addSquaredColumns(x, from, w, shift, sq) : 0;
+        for (; j < w; j++) {
+            double v = shift == null ? x[from + j] : x[from + j] - shift[j];
+            sq[j] += v * v;
+        }
+    }
+
+    /** {@code out[to + j] = (float) ((x[from + j] - shift[j]) / scale[j])} for {@code j < w}, in double. */
+    static void standardiseColumns(float[] x, int from, int w, double[] shift, double[] scale, float[] out, int to) {
+        int j = VECTOR ? RowVectorKernels.standardiseColumns(x, from, w, shift, scale, out, to) : 0;
+        for (; j < w; j++) out[to + j] = (float) ((x[from + j] - shift[j]) / scale[j]);
+    }
+
     /** {@code y[from + i] = (float) (x[from + i] * (s[i] * u))} for {@code i < len} ({@code y} may be {@code x}). */
     static void multiplyInto(float[] x, int from, double[] s, double u, float[] y, int len) {
         for (int i = 0; i < len; i++) y[from + i] = (float) (x[from + i] * (s[i] * u));

@@ -94,4 +94,35 @@ final class RowVectorKernels {
         }
         for (; i < len; i++) out[to + i] = (float) (x[from + i] * scale);
     }
+    /** The whole vectors of {@link RowKernels#addColumns}; returns where the scalar tail starts. */
+    static int addColumns(float[] x, int from, int w, double[] sum) {
+        int ub = D.loopBound(w), j = 0;
+        for (; j < ub; j += D.length()) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, from + j).convertShape(VectorOperators.F2D, D, 0);
+            v.add(DoubleVector.fromArray(D, sum, j)).intoArray(sum, j);
+        }
+        return ub;
+    }
+
+    /** The whole vectors of {@link RowKernels#addSquaredColumns}; returns where the scalar tail starts. */
+    static int addSquaredColumns(float[] x, int from, int w, double[] shift, double[] sq) {
+        int ub = D.loopBound(w), j = 0;
+        for (; j < ub; j += D.length()) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, from + j).convertShape(VectorOperators.F2D, D, 0);
+            if (shift != null) v = v.sub(DoubleVector.fromArray(D, shift, j));
+            v.mul(v).add(DoubleVector.fromArray(D, sq, j)).intoArray(sq, j);
+        }
+        return ub;
+    }
+
+    /** The whole vectors of {@link RowKernels#standardiseColumns}; returns where the scalar tail starts. */
+    static int standardiseColumns(float[] x, int from, int w, double[] shift, double[] scale, float[] out, int to) {
+        int ub = D.loopBound(w), j = 0;
+        for (; j < ub; j += D.length()) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, from + j).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector r = v.sub(DoubleVector.fromArray(D, shift, j)).div(DoubleVector.fromArray(D, scale, j));
+            ((FloatVector) r.convertShape(VectorOperators.D2F, F, 0)).intoArray(out, to + j);
+        }
+        return ub;
+    }
 }

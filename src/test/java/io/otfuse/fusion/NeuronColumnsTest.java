@@ -6,7 +6,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Activation features: each neuron's samples, normalised per neuron, against a double-precision definition. */
-class NeuronRowsTest {
+class NeuronColumnsTest {
     /** Column j of the row-major [r x w] matrix normalised by mode, computed column by column in double. */
     private static double[] reference(float[] rows, int r, int w, int j, String mode) {
         double[] col = new double[r];
@@ -34,7 +34,7 @@ class NeuronRowsTest {
     @Test
     void everyModeMatchesTheDefinitionAcrossTileEdges() {
         Random rnd = new Random(7);
-        // sizes below, at and across the 16 x 16 tiles, and a feature block written at an offset of a wider array
+        // small and uneven sizes, each block written at an offset of a wider array
         int[][] shapes = {{1, 1}, {5, 3}, {16, 16}, {37, 19}, {200, 33}, {33, 200}};
         for (int[] sh : shapes) {
             int r = sh[0], w = sh[1];
@@ -42,18 +42,20 @@ class NeuronRowsTest {
             for (int i = 0; i < rows.length; i++) rows[i] = (float) (3 + 2 * rnd.nextGaussian());
             for (String mode : new String[] {"standardise", "centre", "l2", "none"}) {
                 if (mode.equals("standardise") && r < 2) continue; // no spread from one sample
-                int at = 3, stride = r + 5; // the block starts at 3 and each neuron's row is 5 longer than its samples
-                float[] out = new float[at + (w - 1) * stride + r + 4];
+                int at = 3, stride = w + 5; // the block starts at 3 and each sample's row is 5 longer than its neurons
+                float[] out = new float[at + (r - 1) * stride + w + 4];
                 java.util.Arrays.fill(out, Float.NaN);
-                Activations.neuronRows(rows, r, w, out, at, stride, mode);
+                Activations.neuronColumns(rows, r, w, out, at, stride, mode);
                 for (int j = 0; j < w; j++) {
                     double[] ref = reference(rows, r, w, j, mode);
                     for (int i = 0; i < r; i++) {
                         double tol = 2e-7 * Math.max(1, Math.abs(ref[i])); // one float rounding of the double value
-                        assertEquals(ref[i], out[at + j * stride + i], tol, mode + " " + r + "x" + w + " neuron " + j + " sample " + i);
+                        assertEquals(ref[i], out[at + i * stride + j], tol, mode + " " + r + "x" + w + " neuron " + j + " sample " + i);
                     }
-                    for (int i = r; i < stride && at + j * stride + i < out.length; i++) {
-                        assertEquals(Float.NaN, out[at + j * stride + i], "untouched gap after neuron " + j + " (" + mode + ")");
+                }
+                for (int i = 0; i < r; i++) {
+                    for (int j = w; j < stride && at + i * stride + j < out.length; j++) {
+                        assertEquals(Float.NaN, out[at + i * stride + j], "untouched gap after sample " + i + " (" + mode + ")");
                     }
                 }
                 for (int i = 0; i < at; i++) assertEquals(Float.NaN, out[i], "untouched before the block");
@@ -71,10 +73,10 @@ class NeuronRowsTest {
             rows[i * w + 2] = -1f;
         }
         float[] out = new float[r * w];
-        Activations.neuronRows(rows, r, w, out, 0, r, "standardise");
+        Activations.neuronColumns(rows, r, w, out, 0, w, "standardise");
         for (int i = 0; i < r; i++) {
-            assertEquals(0f, out[i], "constant neuron 0");
-            assertEquals(0f, out[2 * r + i], "constant neuron 2");
+            assertEquals(0f, out[i * w], "constant neuron 0");
+            assertEquals(0f, out[i * w + 2], "constant neuron 2");
         }
     }
 }
