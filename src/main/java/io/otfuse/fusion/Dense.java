@@ -18,10 +18,12 @@ final class Dense {
         return product(a, ta, b, tb, rows, k, cols, null);
     }
 
+    /** Left operands with at most this many rows are multiplied row by row ({@link RowKernels#rowsTimesMatrix}). */
+    static final int FEW_ROWS = 16;
+
     /** {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries (else a new array). */
     static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
         if (NativeGemm.usable((long) rows * k * cols)) return NativeGemm.product(a, ta, b, tb, rows, k, cols, out);
-        if (rows == 1 && !ta && !tb) return RowKernels.rowTimesMatrix(a, b, k, cols); // a vector (bias, LayerNorm) times a map
         float[] c;
         if (out != null && out.length == rows * cols) {
             c = out;
@@ -29,6 +31,9 @@ final class Dense {
         } else {
             c = new float[rows * cols];
         }
+        // a few vectors (a bias, LayerNorm weights, position embeddings) times a map: the kernel every bias move runs,
+        // instead of the blocked product (which such rare calls would keep in slow, not yet compiled code)
+        if (rows <= FEW_ROWS && !ta && !tb) return RowKernels.rowsTimesMatrix(a, rows, b, k, cols, c);
         gemmJava(ta ? transpose(a, k, rows) : a, tb ? transpose(b, cols, k) : b, c, rows, k, cols);
         return c;
     }

@@ -128,19 +128,30 @@ final class RowKernels {
 
     /** {@code out[j] = sum_i x[i] * mat[i * m + j]} (a row vector times an {@code n x m} matrix), on all threads by column blocks. */
     static float[] rowTimesMatrix(float[] x, float[] mat, int n, int m) {
-        float[] out = new float[m];
+        return rowsTimesMatrix(x, 1, mat, n, m, new float[m]);
+    }
+
+    /**
+     * {@code out[r * m + j] = sum_i x[r * n + i] * mat[i * m + j]} for the {@code rows} rows of x (a few vectors times an
+     * {@code n x m} matrix; {@code out} zeroed), on all threads by column blocks, each block of every row summed in the
+     * order of i.
+     */
+    static float[] rowsTimesMatrix(float[] x, int rows, float[] mat, int n, int m, float[] out) {
         int block = 1024;
         int blocks = (m + block - 1) / block;
         java.util.function.IntConsumer f = b -> {
             int j0 = b * block, j1 = Math.min(m, j0 + block);
-            for (int i = 0; i < n; i++) {
-                float xi = x[i];
-                if (xi == 0) continue;
-                int base = i * m;
-                for (int j = j0; j < j1; j++) out[j] += xi * mat[base + j];
+            for (int r = 0; r < rows; r++) {
+                int o = r * m;
+                for (int i = 0; i < n; i++) {
+                    float xi = x[r * n + i];
+                    if (xi == 0) continue;
+                    int base = i * m;
+                    for (int j = j0; j < j1; j++) out[o + j] += xi * mat[base + j];
+                }
             }
         };
-        if (blocks > 1 && (long) n * m >= 1 << 20) java.util.stream.IntStream.range(0, blocks).parallel().forEach(f);
+        if (blocks > 1 && (long) rows * n * m >= 1 << 20) java.util.stream.IntStream.range(0, blocks).parallel().forEach(f);
         else for (int b = 0; b < blocks; b++) f.accept(b);
         return out;
     }

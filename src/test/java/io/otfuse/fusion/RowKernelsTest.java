@@ -69,6 +69,20 @@ class RowKernelsTest {
             for (int i = 0; i < n; i++) s += (double) x[i] * a[i * m + j];
             assertEquals(s, got[j], 1e-4 * Math.sqrt(n), "column " + j);
         }
+        // several rows at once, through Dense.product (below the engine's size): each row as its own vector
+        int rows = 3;
+        float[] xs = new float[rows * n];
+        for (int i = 0; i < xs.length; i++) xs[i] = i % 7 == 0 ? 0 : (float) r.nextGaussian();
+        float[] many = Dense.product(xs, false, a, false, rows, n, m);
+        for (int q = 0; q < rows; q++) {
+            float[] one = RowKernels.rowTimesMatrix(java.util.Arrays.copyOfRange(xs, q * n, (q + 1) * n), a, n, m);
+            for (int j = 0; j < m; j++) assertEquals(one[j], many[q * m + j], 0f, "row " + q + " column " + j);
+            for (int j = 0; j < m; j += 97) {
+                double s = 0;
+                for (int i = 0; i < n; i++) s += (double) xs[q * n + i] * a[i * m + j];
+                assertEquals(s, many[q * m + j], 1e-4 * Math.sqrt(n), "row " + q + " column " + j + " against double sums");
+            }
+        }
     }
 
     @Test
