@@ -126,11 +126,6 @@ final class RowKernels {
         for (int i = 0; i < acc.length; i++) acc[i] += w * x[i];
     }
 
-    /** {@code out[j] = sum_i x[i] * mat[i * m + j]} (a row vector times an {@code n x m} matrix), on all threads by column blocks. */
-    static float[] rowTimesMatrix(float[] x, float[] mat, int n, int m) {
-        return rowsTimesMatrix(x, 1, mat, n, m, new float[m]);
-    }
-
     /**
      * {@code out[r * m + j] = sum_i x[r * n + i] * mat[i * m + j]} for the {@code rows} rows of x (a few vectors times an
      * {@code n x m} matrix; {@code out} zeroed), on all threads by column blocks, each block of every row summed in the

@@ -94,6 +94,7 @@ final class RowVectorKernels {
         }
         for (; i < len; i++) out[to + i] = (float) (x[from + i] * scale);
     }
+
     /** The whole vectors of {@link RowKernels#addColumns}; returns where the scalar tail starts. */
     static int addColumns(float[] x, int from, int w, double[] sum) {
         int ub = D.loopBound(w), j = 0;

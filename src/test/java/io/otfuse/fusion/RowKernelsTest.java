@@ -57,13 +57,13 @@ class RowKernelsTest {
     }
 
     @Test
-    void rowTimesMatrixMatchesDoubleSums() {
+    void rowsTimesMatrixMatchesDoubleSums() {
         Random r = new Random(9);
         int n = 300, m = 2500; // above the threshold for both cores
         float[] x = new float[n], a = new float[n * m];
         for (int i = 0; i < n; i++) x[i] = i % 5 == 0 ? 0 : (float) r.nextGaussian();
         for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
-        float[] got = RowKernels.rowTimesMatrix(x, a, n, m);
+        float[] got = RowKernels.rowsTimesMatrix(x, 1, a, n, m, new float[m]);
         for (int j = 0; j < m; j++) {
             double s = 0;
             for (int i = 0; i < n; i++) s += (double) x[i] * a[i * m + j];
@@ -75,7 +75,7 @@ class RowKernelsTest {
         for (int i = 0; i < xs.length; i++) xs[i] = i % 7 == 0 ? 0 : (float) r.nextGaussian();
         float[] many = Dense.product(xs, false, a, false, rows, n, m);
         for (int q = 0; q < rows; q++) {
-            float[] one = RowKernels.rowTimesMatrix(java.util.Arrays.copyOfRange(xs, q * n, (q + 1) * n), a, n, m);
+            float[] one = RowKernels.rowsTimesMatrix(java.util.Arrays.copyOfRange(xs, q * n, (q + 1) * n), 1, a, n, m, new float[m]);
             for (int j = 0; j < m; j++) assertEquals(one[j], many[q * m + j], 0f, "row " + q + " column " + j);
             for (int j = 0; j < m; j += 97) {
                 double s = 0;
