@@ -117,7 +117,8 @@ class OtPropertiesTest {
         double exact = OtSolvers.exact(p).objective();
         double prevGap = Double.POSITIVE_INFINITY;
         for (double reg : new double[] {1e-1, 1e-2, 1e-3}) {
-            OtResult r = OtSolvers.sinkhornEpsilonScaling(p, OtOptions.defaults().withReg(reg).withMaxIter(50000).withStopThr(1e-11));
+            // budget for slow instances: seed 279745, n 14 needs 178 668 iterations at reg 1e-3 (0.18 s)
+            OtResult r = OtSolvers.sinkhornEpsilonScaling(p, OtOptions.defaults().withReg(reg).withMaxIter(500000).withStopThr(1e-11));
             double gap = r.objective() - exact;
             // <P_reg, C> >= OT and <P_reg, C> - OT <= reg * (log n + log m) (entropy bound)
             assertTrue(gap >= -1e-9, () -> "gap " + gap);
