@@ -438,11 +438,13 @@ final class Kernels {
                 double[] t = simd ? new double[VectorKernels.lanes()] : null;
                 double[] s8 = new double[8];
                 for (; simd && i + 7 < r1; i += 8) {
-                    VectorKernels.dot8(k, i, v, m, s8, t);
+                    VectorKernels.dot4(k, i, v, m, s8, 0, t); // eight rows as two kernels of four (see VectorKernels.dot4)
+                    VectorKernels.dot4(k, i + 4, v, m, s8, 4, t);
                     for (int r = 0; r < 8; r++) {
                         u[i + r] = scale.apply(i + r, s8[r]);
                     }
-                    VectorKernels.axpy8(k, i, u, m, acc);
+                    VectorKernels.axpy4(k, i, u, m, acc);
+                    VectorKernels.axpy4(k, i + 4, u, m, acc);
                 }
                 for (; i < r1; i++) {
                     float[] ki = k[i];

@@ -334,24 +334,25 @@ final class VectorKernels {
         }
     }
 
-    /** {@link #dot8} over float rows. */
-    static void dot8(float[][] k, int i0, double[] v, int m, double[] out, double[] t) {
+    /*
+     * The float-row kernels take four rows at a time, not eight: each widened row inlines about 900 bytes of Vector
+     * API code, and an eight-row kernel (13 500 bytes inlined) sits at the edge of C2's inlining budget. Depending on the
+     * profile it was compiled with, C2 then typed the last accumulators only from the profile, their stores failed to
+     * intrinsify, and the compiled loop boxed a vector each iteration: about one fresh JVM in fifteen ran every
+     * Sinkhorn solve five times slower, its collector busy with the boxes. Four rows per call keep every row's sum
+     * and every column's order of additions, so the results are the same bits.
+     */
+
+    /** {@code out[o + r] = sum_j k[i0 + r][j] * v[j]} for {@code r < 4}, lane-wise as {@link #dot8}. */
+    static void dot4(float[][] k, int i0, double[] v, int m, double[] out, int o, double[] t) {
         DoubleVector a0 = DoubleVector.zero(S);
         DoubleVector a1 = a0;
         DoubleVector a2 = a0;
         DoubleVector a3 = a0;
-        DoubleVector a4 = a0;
-        DoubleVector a5 = a0;
-        DoubleVector a6 = a0;
-        DoubleVector a7 = a0;
         float[] k0 = k[i0];
         float[] k1 = k[i0 + 1];
         float[] k2 = k[i0 + 2];
         float[] k3 = k[i0 + 3];
-        float[] k4 = k[i0 + 4];
-        float[] k5 = k[i0 + 5];
-        float[] k6 = k[i0 + 6];
-        float[] k7 = k[i0 + 7];
         int ub = S.loopBound(m);
         int j = 0;
         for (; j < ub; j += L) {
@@ -360,19 +361,11 @@ final class VectorKernels {
             a1 = widen(k1, j).fma(vj, a1);
             a2 = widen(k2, j).fma(vj, a2);
             a3 = widen(k3, j).fma(vj, a3);
-            a4 = widen(k4, j).fma(vj, a4);
-            a5 = widen(k5, j).fma(vj, a5);
-            a6 = widen(k6, j).fma(vj, a6);
-            a7 = widen(k7, j).fma(vj, a7);
         }
-        out[0] = tailDot(sumLanes(a0, t), k0, v, j, m);
-        out[1] = tailDot(sumLanes(a1, t), k1, v, j, m);
-        out[2] = tailDot(sumLanes(a2, t), k2, v, j, m);
-        out[3] = tailDot(sumLanes(a3, t), k3, v, j, m);
-        out[4] = tailDot(sumLanes(a4, t), k4, v, j, m);
-        out[5] = tailDot(sumLanes(a5, t), k5, v, j, m);
-        out[6] = tailDot(sumLanes(a6, t), k6, v, j, m);
-        out[7] = tailDot(sumLanes(a7, t), k7, v, j, m);
+        out[o] = tailDot(sumLanes(a0, t), k0, v, j, m);
+        out[o + 1] = tailDot(sumLanes(a1, t), k1, v, j, m);
+        out[o + 2] = tailDot(sumLanes(a2, t), k2, v, j, m);
+        out[o + 3] = tailDot(sumLanes(a3, t), k3, v, j, m);
     }
 
     private static double tailDot(double s, float[] k, double[] v, int from, int m) {
@@ -382,24 +375,16 @@ final class VectorKernels {
         return s;
     }
 
-    /** {@link #axpy8} over float rows. */
-    static void axpy8(float[][] k, int i0, double[] u, int m, double[] acc) {
+    /** {@code acc[j] += sum_r u[i0 + r] * k[i0 + r][j]} for {@code r < 4}, one fused multiply-add per row in row order. */
+    static void axpy4(float[][] k, int i0, double[] u, int m, double[] acc) {
         float[] k0 = k[i0];
         float[] k1 = k[i0 + 1];
         float[] k2 = k[i0 + 2];
         float[] k3 = k[i0 + 3];
-        float[] k4 = k[i0 + 4];
-        float[] k5 = k[i0 + 5];
-        float[] k6 = k[i0 + 6];
-        float[] k7 = k[i0 + 7];
         DoubleVector w0 = DoubleVector.broadcast(S, u[i0]);
         DoubleVector w1 = DoubleVector.broadcast(S, u[i0 + 1]);
         DoubleVector w2 = DoubleVector.broadcast(S, u[i0 + 2]);
         DoubleVector w3 = DoubleVector.broadcast(S, u[i0 + 3]);
-        DoubleVector w4 = DoubleVector.broadcast(S, u[i0 + 4]);
-        DoubleVector w5 = DoubleVector.broadcast(S, u[i0 + 5]);
-        DoubleVector w6 = DoubleVector.broadcast(S, u[i0 + 6]);
-        DoubleVector w7 = DoubleVector.broadcast(S, u[i0 + 7]);
         int ub = S.loopBound(m);
         int j = 0;
         for (; j < ub; j += L) {
@@ -408,15 +393,11 @@ final class VectorKernels {
             t = widen(k1, j).fma(w1, t);
             t = widen(k2, j).fma(w2, t);
             t = widen(k3, j).fma(w3, t);
-            t = widen(k4, j).fma(w4, t);
-            t = widen(k5, j).fma(w5, t);
-            t = widen(k6, j).fma(w6, t);
-            t = widen(k7, j).fma(w7, t);
             t.intoArray(acc, j);
         }
         for (; j < m; j++) {
             double t = acc[j];
-            for (int r = 0; r < 8; r++) {
+            for (int r = 0; r < 4; r++) {
                 t = Math.fma(k[i0 + r][j], u[i0 + r], t);
             }
             acc[j] = t;

@@ -171,6 +171,54 @@ class VectorKernelsTest {
     }
 
     @Test
+    void floatRowKernelsMatchDoubleArithmetic() {
+        assumeVector();
+        Random rnd = new Random(13);
+        double[] t = new double[VectorKernels.lanes()];
+        for (int m : new int[] {1, 5, 8, 13, 64, 257, 1000}) {
+            float[][] k = new float[9][m];
+            double[] v = new double[m];
+            double[] u = new double[9];
+            for (int j = 0; j < m; j++) {
+                v[j] = rnd.nextDouble();
+                for (float[] row : k) {
+                    row[j] = rnd.nextFloat();
+                }
+            }
+            for (int r = 0; r < 9; r++) {
+                u[r] = rnd.nextDouble();
+            }
+            // dot4 at an offset: each row's sum of the widened entries (positive data: relative error ~ m eps)
+            double[] s = {-1, -1, -1, -1, -1, -1};
+            VectorKernels.dot4(k, 1, v, m, s, 2, t);
+            assertEquals(-1, s[0], 0.0, "slot before the offset untouched");
+            assertEquals(-1, s[1], 0.0, "slot before the offset untouched");
+            for (int r = 0; r < 4; r++) {
+                double e = 0;
+                for (int j = 0; j < m; j++) {
+                    e += (double) k[1 + r][j] * v[j];
+                }
+                assertEquals(e, s[2 + r], 1e-13 * e, "dot4 row " + r + ", m " + m);
+            }
+            // axpy4: for every column, one fused multiply-add per row, rows in order: the same bits as the scalar chain
+            double[] acc = new double[m];
+            for (int j = 0; j < m; j++) {
+                acc[j] = rnd.nextDouble();
+            }
+            double[] ref = acc.clone();
+            VectorKernels.axpy4(k, 1, u, m, acc);
+            VectorKernels.axpy4(k, 5, u, m, acc);
+            for (int j = 0; j < m; j++) {
+                double x = ref[j];
+                for (int r = 1; r < 9; r++) {
+                    x = Math.fma(k[r][j], u[r], x);
+                }
+                assertEquals(x, acc[j], 0.0, "axpy4 column " + j + ", m " + m);
+            }
+        }
+    }
+
+    @Test
     void solversAgreeOnBothKernelSets() {
         assumeVector();
         OtProblem p = randomProblem(13, 301, 277);   // odd sizes: row and lane tails
