@@ -404,13 +404,15 @@ final class Kernels {
         int nb = Par.blocks(n);
         boolean simd = vector;
         Par.forRange(threads, nb, (lo, hi) -> {
+            double[] e = simd ? new double[m] : null;
             for (int bk = lo; bk < hi; bk++) {
                 double[] acc = partial[bk];
                 java.util.Arrays.fill(acc, 0.0);
                 int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
                 for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                     if (simd) {
-                        VectorKernels.gibbsRow(c, i * m, inr, k[i], m, u[i], acc);
+                        VectorKernels.expRow(c, i * m, inr, m, e);
+                        roundRow(e, k[i], m, u[i], acc);
                         continue;
                     }
                     float[] ki = k[i];
@@ -423,6 +425,15 @@ final class Kernels {
         });
         reduceBlocks(partial, nb, m, ktu, threads);
         return k;
+    }
+
+    /** {@code ki[j] = (float) e[j]} and {@code acc[j] += ui * ki[j]} (one fused multiply-add with the rounded entry). */
+    static void roundRow(double[] e, float[] ki, int m, double ui, double[] acc) {
+        for (int j = 0; j < m; j++) {
+            float f = (float) e[j];
+            ki[j] = f;
+            acc[j] = Math.fma(f, ui, acc[j]);
+        }
     }
 
     /** {@link #fusedPass} over float rows (products and sums in double). */

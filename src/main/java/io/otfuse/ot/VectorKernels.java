@@ -318,19 +318,21 @@ final class VectorKernels {
         return (DoubleVector) FloatVector.fromArray(F, x, j).convertShape(VectorOperators.F2D, S, 0);
     }
 
-    /** {@link #gibbsRow} into a float row; {@code acc[j] += ui * (double) ki[j]} with the rounded entry. */
-    static void gibbsRow(double[] c, int base, double inr, float[] ki, int m, double ui, double[] acc) {
+    /**
+     * {@code row[j] = exp(c[base + j] * inr)} for j in {@code [0, m)}: {@link #exp(DoubleVector)} on the full lane groups,
+     * {@link #exp(double)} (the same operations) on the tail. The float Gibbs rows are rounded from these by a scalar
+     * loop ({@code Kernels.roundRow}) rather than converted here: a kernel that also converted the exponentials to float
+     * and back (about 15 000 bytes inlined, most of them {@code exp}) was, on some profiles, compiled with the converted
+     * vectors typed only through the profile, and its loop then allocated a vector per iteration.
+     */
+    static void expRow(double[] c, int base, double inr, int m, double[] row) {
         int ub = S.loopBound(m);
         int j = 0;
-        DoubleVector su = DoubleVector.broadcast(S, ui);
         for (; j < ub; j += L) {
-            FloatVector e = (FloatVector) exp(DoubleVector.fromArray(S, c, base + j).mul(inr)).convertShape(VectorOperators.D2F, F, 0);
-            e.intoArray(ki, j);
-            ((DoubleVector) e.convertShape(VectorOperators.F2D, S, 0)).fma(su, DoubleVector.fromArray(S, acc, j)).intoArray(acc, j);
+            exp(DoubleVector.fromArray(S, c, base + j).mul(inr)).intoArray(row, j);
         }
         for (; j < m; j++) {
-            ki[j] = (float) exp(c[base + j] * inr);
-            acc[j] = Math.fma(ki[j], ui, acc[j]);
+            row[j] = exp(c[base + j] * inr);
         }
     }
 

@@ -171,6 +171,38 @@ class VectorKernelsTest {
     }
 
     @Test
+    void expRowIsTheScalarPolynomialExpOnEveryEntry() {
+        assumeVector();
+        Random rnd = new Random(14);
+        for (int m : new int[] {1, 7, 8, 9, 63, 256, 1001}) {
+            double[] c = new double[m + 5];
+            for (int j = 0; j < c.length; j++) {
+                c[j] = rnd.nextDouble() * (rnd.nextBoolean() ? 1 : 800);
+            }
+            double inr = -1.0 / 0.013;
+            double[] row = new double[m];
+            VectorKernels.expRow(c, 5, inr, m, row);
+            for (int j = 0; j < m; j++) {
+                // lanes and tail compute exactly VectorKernels.exp(double), the function the gibbs kernels are defined by
+                assertEquals(Double.doubleToRawLongBits(VectorKernels.exp(c[5 + j] * inr)), Double.doubleToRawLongBits(row[j]), "entry " + j + ", m " + m);
+            }
+            // the float row and its column sums: rounded once, one fused multiply-add with the rounded entry
+            float[] ki = new float[m];
+            double[] acc = new double[m];
+            double[] ref = new double[m];
+            for (int j = 0; j < m; j++) {
+                acc[j] = rnd.nextDouble();
+                ref[j] = acc[j];
+            }
+            Kernels.roundRow(row, ki, m, 0.7, acc);
+            for (int j = 0; j < m; j++) {
+                assertEquals((float) row[j], ki[j], 0.0f, "rounded entry " + j);
+                assertEquals(Math.fma((double) (float) row[j], 0.7, ref[j]), acc[j], 0.0, "column sum " + j);
+            }
+        }
+    }
+
+    @Test
     void floatRowKernelsMatchDoubleArithmetic() {
         assumeVector();
         Random rnd = new Random(13);
