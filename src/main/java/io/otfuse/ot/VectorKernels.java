@@ -132,12 +132,7 @@ final class VectorKernels {
                 acc[j] = Math.fma(ki[j], ui, acc[j]);
             }
         } else {
-            for (; j < ub; j += L) {
-                exp(DoubleVector.fromArray(S, c, base + j).mul(inr)).intoArray(ki, j);
-            }
-            for (; j < m; j++) {
-                ki[j] = exp(c[base + j] * inr);
-            }
+            expRow(c, base, inr, m, ki);
         }
     }
 
