@@ -317,10 +317,7 @@ public final class Executor {
         double[] p = new double[n * m];
         switch (o.residual) {
             case "mean" -> {
-                for (TransportMap t : in) {
-                    double[] tp = t.plan(); // once: plan() is synchronized
-                    for (int i = 0; i < p.length; i++) p[i] += tp[i] / in.size();
-                }
+                for (TransportMap t : in) addDivided(p, t.plan(), in.size()); // plan() once: it is synchronized
             }
             case "only-skip" -> System.arraycopy(in.get(0).plan(), 0, p, 0, p.length);
             case "only-branch" -> System.arraycopy(in.get(in.size() - 1).plan(), 0, p, 0, p.length);
@@ -331,18 +328,33 @@ public final class Executor {
             default -> {
                 // weighted-scalar / weighted-neuron: magnitudes of the anchor's activations at the join's taps
                 double[][] mag = acts.joinMagnitudes(sp, o.residual.equals("weighted-neuron"));
-                for (int j = 0; j < m; j++) {
-                    double tot = 0;
-                    for (double[] g : mag) tot += g[j];
-                    for (int t = 0; t < in.size(); t++) {
-                        double wgt = tot > 0 ? mag[t][j] / tot : 1.0 / in.size();
-                        double[] pt = in.get(t).plan();
-                        for (int i = 0; i < n; i++) p[i * m + j] += wgt * pt[i * m + j];
-                    }
-                }
+                double[][] plans = new double[in.size()][];
+                for (int t = 0; t < plans.length; t++) plans[t] = in.get(t).plan();
+                addWeighted(p, plans, mag, n, m);
             }
         }
         return new TransportMap(p, n, m);
+    }
+
+    /**
+     * {@code p[i] += x[i] / d}. The join's loops live in small methods of their own, so the compiler compiles them
+     * alone instead of the whole join with them (one large compilation of a method run a few dozen times).
+     */
+    private static void addDivided(double[] p, double[] x, int d) {
+        for (int i = 0; i < p.length; i++) p[i] += x[i] / d;
+    }
+
+    /** Column j of {@code p} += each plan's column j weighted by its share of the magnitudes {@code mag[t][j]}. */
+    private static void addWeighted(double[] p, double[][] plans, double[][] mag, int n, int m) {
+        for (int j = 0; j < m; j++) {
+            double tot = 0;
+            for (double[] g : mag) tot += g[j];
+            for (int t = 0; t < plans.length; t++) {
+                double wgt = tot > 0 ? mag[t][j] / tot : 1.0 / plans.length;
+                double[] pt = plans[t];
+                for (int i = 0; i < n; i++) p[i * m + j] += wgt * pt[i * m + j];
+            }
+        }
     }
 
     private TransportMap solve(Plan.Space sp, int k, Map<String, Object> rep) {

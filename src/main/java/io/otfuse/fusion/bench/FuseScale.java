@@ -124,7 +124,7 @@ public final class FuseScale {
             }
         });
         sampler.setDaemon(true);
-        sampler.start();
+        if (Boolean.getBoolean("otfuse.profile")) sampler.start(); // only for the profile line: the row's peak RSS is VmHWM
         try {
             t = time(() -> {
                 Map<String, Object> rep = Fusion.fuse(ms, o, work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-")), true, timed, null);
