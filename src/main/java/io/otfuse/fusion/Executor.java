@@ -131,6 +131,7 @@ public final class Executor {
     }
 
     public Result run() {
+        Fusion.warmUp(o);
         long t0 = System.nanoTime();
         int nSpaces = plan.spaces().size();
         // last step that needs each space's map

@@ -8,6 +8,7 @@ import io.otfuse.io.ByteSizes;
 import io.otfuse.io.CheckpointWriter;
 import io.otfuse.io.DType;
 import io.otfuse.io.TensorEntry;
+import io.otfuse.ot.OtSolvers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,7 @@ public final class Fusion {
     /** Fuses the models in {@code dirs} into {@code out}; returns the report. */
     public static Map<String, Object> fuse(List<Path> dirs, FusionOptions o, Path out, boolean force, ActivationSource source,
                                            Consumer<String> progress) {
+        if (!"activations".equals(o.align)) warmUp(o);
         o.validate(dirs.size());
         CheckpointWriter.checkDestination(out, force, dirs);
         List<Checkpoint> models = new ArrayList<>();
@@ -82,6 +84,15 @@ public final class Fusion {
         long bytes = 0;
         for (Plan.Tensor t : plan.tensors()) bytes += anchor.info(t.name()).numel() * 4;
         return bytes > Runtime.getRuntime().maxMemory() / 4;
+    }
+
+    /**
+     * Starts compiling the SIMD kernels of the solver and of the cost and map passes on a background thread, while the
+     * models are read and (from activations) run; until each is compiled, its plain-Java twin runs, with the same result.
+     */
+    static void warmUp(FusionOptions o) {
+        if (o.solver != null && o.solver.startsWith("sinkhorn")) OtSolvers.warmUp();
+        RowKernels.warmUp("activations".equals(o.align));
     }
 
     /** Plans and executes on open checkpoints, without writing. */

@@ -30,7 +30,7 @@ final class RowKernels {
     static void planRowStats(double[] plan, int base, int m, double[] colAcc, double[] out) {
         out[0] = 0;
         out[1] = 0;
-        int from = VECTOR ? RowVectorKernels.planRowStats(plan, base, m, colAcc, out) : 0;
+        int from = VECTOR ? RowWarmup.PLAN_ROW_STATS.ready() ? RowVectorKernels.planRowStats(plan, base, m, colAcc, out) : planRowStatsLanes(plan, base, m, colAcc, out) : 0;
         double s = out[0], h = out[1];
         for (int j = from; j < m; j++) {
             double x = plan[base + j];
@@ -47,7 +47,7 @@ final class RowKernels {
      * (without the root when {@code squared}). Returns the row's largest value (NaN if any is NaN).
      */
     static double distanceRow(float[] g, double ni, double[] nb, double[] out, int base, int m, boolean squared) {
-        if (VECTOR) return RowVectorKernels.distanceRow(g, ni, nb, out, base, m, squared);
+        if (VECTOR && RowWarmup.DISTANCE_ROW.ready()) return RowVectorKernels.distanceRow(g, ni, nb, out, base, m, squared);
         double mx = 0;
         for (int j = 0; j < m; j++) {
             double sq = Math.max(0, ni + nb[j] - 2.0 * g[base + j]);
@@ -64,7 +64,7 @@ final class RowKernels {
      */
     static int normalisedRow(double[] plan, int base, int m, double scale, double[] colSums, float[] out) {
         int[] nnzVec = {0};
-        int from = VECTOR ? RowVectorKernels.normalisedRow(plan, base, m, scale, colSums, out, nnzVec) : 0;
+        int from = VECTOR && RowWarmup.NORMALISED_ROW.ready() ? RowVectorKernels.normalisedRow(plan, base, m, scale, colSums, out, nnzVec) : 0;
         int nnz = nnzVec[0];
         for (int j = from; j < m; j++) {
             double p = plan[base + j];
@@ -78,9 +78,53 @@ final class RowKernels {
         return nnz;
     }
 
+    /**
+     * The twin of {@link RowVectorKernels#planRowStats}: the same lane-wise sums, added in lane order; the entropy terms
+     * use {@code Math.log}, which may differ in its last bit from the compiled vector logarithm (the entropy is reported,
+     * not used).
+     */
+    private static int planRowStatsLanes(double[] plan, int base, int m, double[] colAcc, double[] out) {
+        int lanes = RowVectorKernels.lanes(), ub = m & -lanes;
+        double[] s = new double[lanes], h = new double[lanes];
+        for (int j = 0; j < ub; j += lanes) {
+            for (int l = 0; l < lanes; l++) {
+                double x = plan[base + j + l];
+                s[l] = s[l] + x;
+                colAcc[j + l] = x + colAcc[j + l];
+                if (x > 0) h[l] = h[l] - x * Math.log(x);
+            }
+        }
+        out[0] = laneSum(s);
+        out[1] = laneSum(h);
+        return ub;
+    }
+
+    /** The twin of {@link RowVectorKernels#sumSquares}: the same lane-wise fused multiply-adds, added in lane order. */
+    private static double sumSquaresLanes(float[] x, int from, int len) {
+        int lanes = RowVectorKernels.lanes(), ub = from + (len & -lanes), i = from;
+        double[] a = new double[lanes];
+        for (; i < ub; i += lanes) {
+            for (int l = 0; l < lanes; l++) a[l] = Math.fma(x[i + l], x[i + l], a[l]);
+        }
+        double s = laneSum(a);
+        for (; i < from + len; i++) s += (double) x[i] * x[i];
+        return s;
+    }
+
+    private static double laneSum(double[] t) {
+        double r = t[0];
+        for (int l = 1; l < t.length; l++) r += t[l];
+        return r;
+    }
+
+    /** Starts compiling the SIMD kernels (see {@link RowWarmup}), with those of activation features when {@code activations}. */
+    static void warmUp(boolean activations) {
+        if (VECTOR) RowWarmup.start(activations);
+    }
+
     /** {@code sum x[i]^2} over {@code x[from .. from + len)}, accumulated in double. */
     static double sumSquares(float[] x, int from, int len) {
-        if (VECTOR) return RowVectorKernels.sumSquares(x, from, len);
+        if (VECTOR) return RowWarmup.SUM_SQUARES.ready() ? RowVectorKernels.sumSquares(x, from, len) : sumSquaresLanes(x, from, len);
         double s = 0;
         for (int i = from; i < from + len; i++) s += (double) x[i] * x[i];
         return s;
@@ -88,7 +132,7 @@ final class RowKernels {
 
     /** {@code out[to + i] = (float) (x[from + i] * scale)} for {@code i < len} (the product taken in double; {@code out} may be {@code x}). */
     static void scaleInto(float[] x, int from, int len, double scale, float[] out, int to) {
-        if (VECTOR) {
+        if (VECTOR && RowWarmup.SCALE_INTO.ready()) {
             RowVectorKernels.scaleInto(x, from, len, scale, out, to);
             return;
         }
@@ -97,13 +141,13 @@ final class RowKernels {
 
     /** {@code sum[j] += x[from + j]} for {@code j < w} (one sample's values added to each neuron's sum, in double). */
     static void addColumns(float[] x, int from, int w, double[] sum) {
-        int j = VECTOR ? RowVectorKernels.addColumns(x, from, w, sum) : 0;
+        int j = VECTOR && RowWarmup.ADD_COLUMNS.ready() ? RowVectorKernels.addColumns(x, from, w, sum) : 0;
         for (; j < w; j++) sum[j] += x[from + j];
     }
 
     /** {@code sq[j] += (x[from + j] - shift[j])^2} for {@code j < w}, in double; no shift when {@code shift} is null. */
     static void addSquaredColumns(float[] x, int from, int w, double[] shift, double[] sq) {
-        int j = VECTOR ? RowVectorKernels.addSquaredColumns(x, from, w, shift, sq) : 0;
+        int j = VECTOR && RowWarmup.ADD_SQUARED_COLUMNS.ready() ? RowVectorKernels.addSquaredColumns(x, from, w, shift, sq) : 0;
         for (; j < w; j++) {
             double v = shift == null ? x[from + j] : x[from + j] - shift[j];
             sq[j] += v * v;
@@ -112,7 +156,7 @@ final class RowKernels {
 
     /** {@code out[to + j] = (float) ((x[from + j] - shift[j]) / scale[j])} for {@code j < w}, in double. */
     static void standardiseColumns(float[] x, int from, int w, double[] shift, double[] scale, float[] out, int to) {
-        int j = VECTOR ? RowVectorKernels.standardiseColumns(x, from, w, shift, scale, out, to) : 0;
+        int j = VECTOR && RowWarmup.STANDARDISE_COLUMNS.ready() ? RowVectorKernels.standardiseColumns(x, from, w, shift, scale, out, to) : 0;
         for (; j < w; j++) out[to + j] = (float) ((x[from + j] - shift[j]) / scale[j]);
     }
 

@@ -13,6 +13,19 @@ final class RowVectorKernels {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 2));
 
+    /** Lanes of the double vectors. */
+    static int lanes() {
+        return D.length();
+    }
+
+    /** The lanes of {@code a} added in lane order ({@code reduceLanes(ADD)} leaves the order to the implementation). */
+    private static double sumLanes(DoubleVector a) {
+        double[] t = a.toArray();
+        double r = t[0];
+        for (int l = 1; l < t.length; l++) r += t[l];
+        return r;
+    }
+
     static boolean usable() {
         return D.length() >= 2 && F.length() == D.length();
     }
@@ -28,8 +41,8 @@ final class RowVectorKernels {
             VectorMask<Double> pos = x.compare(VectorOperators.GT, 0.0);
             h = h.sub(x.mul(x.lanewise(VectorOperators.LOG)), pos);
         }
-        out[0] = s.reduceLanes(VectorOperators.ADD);
-        out[1] = h.reduceLanes(VectorOperators.ADD);
+        out[0] = sumLanes(s);
+        out[1] = sumLanes(h);
         return ub;
     }
 
@@ -62,11 +75,12 @@ final class RowVectorKernels {
             DoubleVector p = DoubleVector.fromArray(D, plan, base + j);
             count += p.compare(VectorOperators.NE, 0.0).trueCount();
             DoubleVector v;
+            VectorMask<Double> zero = p.compare(VectorOperators.EQ, 0.0);
             if (colSums == null) {
-                v = p.mul(scale);
+                v = p.mul(scale).blend(0.0, zero);
             } else {
                 DoubleVector c = DoubleVector.fromArray(D, colSums, j);
-                v = p.div(c).blend(0.0, c.compare(VectorOperators.LE, 0.0).or(p.compare(VectorOperators.EQ, 0.0)));
+                v = p.div(c).blend(0.0, c.compare(VectorOperators.GT, 0.0).not().or(zero));
             }
             ((FloatVector) v.convertShape(VectorOperators.D2F, F, 0)).intoArray(out, base + j);
         }
@@ -81,7 +95,7 @@ final class RowVectorKernels {
             DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, i).convertShape(VectorOperators.F2D, D, 0);
             acc = v.fma(v, acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = sumLanes(acc);
         for (; i < from + len; i++) s += (double) x[i] * x[i];
         return s;
     }

@@ -315,7 +315,7 @@ final class Kernels {
         double[] obj = new double[nb];
         double[] rowErr = new double[nb];
         Par.forRange(threads, nb, (lo, hi) -> {
-            double[] t = simd ? new double[VectorKernels.lanes()] : null;
+            double[] t = simd ? new double[2 * VectorKernels.lanes()] : null; // twice: LaneKernels.planRowFloat
             double[] ro = new double[2];
             for (int bk = lo; bk < hi; bk++) {
                 int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
@@ -411,7 +411,11 @@ final class Kernels {
                 int r1 = Math.min(n, (bk + 1) * Par.BLOCK_ROWS);
                 for (int i = bk * Par.BLOCK_ROWS; i < r1; i++) {
                     if (simd) {
-                        VectorKernels.expRow(c, i * m, inr, m, e);
+                        if (KernelWarmup.EXP_ROW.ready()) {
+                            VectorKernels.expRow(c, i * m, inr, m, e);
+                        } else {
+                            LaneKernels.expRow(c, i * m, inr, m, e);
+                        }
                         roundRow(e, k[i], m, u[i], acc);
                         continue;
                     }
@@ -449,13 +453,23 @@ final class Kernels {
                 double[] t = simd ? new double[VectorKernels.lanes()] : null;
                 double[] s8 = new double[8];
                 for (; simd && i + 7 < r1; i += 8) {
-                    VectorKernels.dot4(k, i, v, m, s8, 0, t); // eight rows as two kernels of four (see VectorKernels.dot4)
-                    VectorKernels.dot4(k, i + 4, v, m, s8, 4, t);
+                    if (KernelWarmup.DOT4.ready()) {
+                        VectorKernels.dot4(k, i, v, m, s8, 0, t); // eight rows as two kernels of four (see VectorKernels.dot4)
+                        VectorKernels.dot4(k, i + 4, v, m, s8, 4, t);
+                    } else {
+                        LaneKernels.dot4(k, i, v, m, s8, 0, t, t.length);
+                        LaneKernels.dot4(k, i + 4, v, m, s8, 4, t, t.length);
+                    }
                     for (int r = 0; r < 8; r++) {
                         u[i + r] = scale.apply(i + r, s8[r]);
                     }
-                    VectorKernels.axpy4(k, i, u, m, acc);
-                    VectorKernels.axpy4(k, i + 4, u, m, acc);
+                    if (KernelWarmup.AXPY4.ready()) {
+                        VectorKernels.axpy4(k, i, u, m, acc);
+                        VectorKernels.axpy4(k, i + 4, u, m, acc);
+                    } else {
+                        LaneKernels.axpy4(k, i, u, m, acc);
+                        LaneKernels.axpy4(k, i + 4, u, m, acc);
+                    }
                 }
                 for (; i < r1; i++) {
                     float[] ki = k[i];
@@ -506,8 +520,10 @@ final class Kernels {
         }
         boolean simd = vector;
         planRows(n, a, threads, out, rowSums, simd, (i, bk, ro, t) -> {
-            if (simd) {
+            if (simd && KernelWarmup.PLAN_ROW_FLOAT.ready()) {
                 VectorKernels.planRowFloat(u[i], k[i], v, c, i * m, plan, m, partial[bk], ro, t);
+            } else if (simd) {
+                LaneKernels.planRowFloat(u[i], k[i], v, c, i * m, plan, m, partial[bk], ro, t, VectorKernels.lanes());
             } else {
                 planRowFloat(u[i], k[i], v, c, i * m, plan, m, partial[bk], ro);
             }

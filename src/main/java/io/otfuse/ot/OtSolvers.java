@@ -24,6 +24,15 @@ public final class OtSolvers {
         return Kernels.describe();
     }
 
+    /**
+     * Starts getting the SIMD kernels compiled on a background thread (once per JVM; a no-op on the scalar kernels).
+     * Solves started before that is done run plain-Java twins with identical results, so calling this early (while
+     * checkpoints are read, say) only saves time.
+     */
+    public static void warmUp() {
+        if (Kernels.vector()) KernelWarmup.start();
+    }
+
     /** The exact solver {@link #exact} would use for {@code p}. */
     public static OtSolver exactSolverFor(OtProblem p) {
         return AssignmentSolver.applies(p) ? ASSIGNMENT : NETWORK_SIMPLEX;

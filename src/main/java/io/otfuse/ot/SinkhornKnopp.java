@@ -33,6 +33,7 @@ public final class SinkhornKnopp implements OtSolver {
         if (!(reg > 0)) {
             throw new IllegalArgumentException("Sinkhorn needs reg > 0, got " + reg);
         }
+        if (Kernels.vector()) KernelWarmup.start();
         int n = p.n();
         int m = p.m();
         int threads = Kernels.threadsFor(o.threads(), p.n(), p.m());
