@@ -82,7 +82,16 @@ final class LaneKernels {
             s += t[l];
             o += t[lanes + l];
         }
-        for (int j = ub; j < m; j++) {
+        planRowFloatTail(ui, ki, v, c, base, plan, ub, m, colAcc, s, o, out);
+    }
+
+    /**
+     * The scalar tail of {@code planRowFloat} from column {@code from}, continuing the row sum {@code s} and the objective
+     * {@code o} (shared by the SIMD kernel and its twin); writes both to {@code out}.
+     */
+    static void planRowFloatTail(double ui, float[] ki, double[] v, double[] c, int base, float[] plan, int from, int m, double[] colAcc,
+                                 double s, double o, double[] out) {
+        for (int j = from; j < m; j++) {
             double p = ui * ki[j] * v[j];
             plan[base + j] = (float) p;
             colAcc[j] += p;

@@ -446,16 +446,6 @@ final class VectorKernels {
             rs = rs.add(p);
             ro = p.fma(DoubleVector.fromArray(S, c, base + j), ro);
         }
-        double s = sumLanes(rs, t);
-        double o = sumLanes(ro, t);
-        for (; j < m; j++) {
-            double p = ui * ki[j] * v[j];
-            plan[base + j] = (float) p;
-            colAcc[j] += p;
-            s += p;
-            o = Math.fma(p, c[base + j], o);
-        }
-        out[0] = s;
-        out[1] = o;
+        LaneKernels.planRowFloatTail(ui, ki, v, c, base, plan, j, m, colAcc, sumLanes(rs, t), sumLanes(ro, t), out);
     }
 }
