@@ -87,8 +87,10 @@ public final class Fusion {
     }
 
     /**
-     * Starts compiling the SIMD kernels of the solver and of the cost and map passes on a background thread, while the
-     * models are read and (from activations) run; until each is compiled, its plain-Java twin runs, with the same result.
+     * Starts compiling the SIMD kernels of the solver and of the cost and map passes on a background thread: from weights
+     * as the fusion starts, while the models are opened and read; from activations when the step starts after the
+     * collection (queued beside the forward passes, the compilations raised the peak RSS). Until each kernel is compiled,
+     * its plain-Java twin runs, with the same result.
      */
     static void warmUp(FusionOptions o) {
         if (o.solver != null && o.solver.startsWith("sinkhorn")) OtSolvers.warmUp();

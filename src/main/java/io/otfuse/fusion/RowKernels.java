@@ -4,7 +4,9 @@ package io.otfuse.fusion;
  * Per-row passes over large plans and cost matrices: SIMD ({@link RowVectorKernels}, {@code jdk.incubator.vector})
  * when the module is enabled on x86-64, plain loops otherwise ({@code -Dotfuse.fusion.vector=false} forces those).
  * Both give the same results up to rounding: they feed reports (entropy) and costs, never the order of a sum that
- * another thread count could change.
+ * another thread count could change. With the module, the plain loops (and, for the two lane-wise sums, the
+ * {@code ...Lanes} twins) also stand in for each SIMD kernel until {@link RowWarmup} has seen it compiled; those give
+ * the SIMD kernel's bits exactly, except the reported entropy's last bit.
  */
 final class RowKernels {
     private RowKernels() {}
