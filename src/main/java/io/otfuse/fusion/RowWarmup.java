@@ -20,6 +20,8 @@ final class RowWarmup {
     private static final double[] OUT = new double[M];
     private static final double[] TWO = new double[2];
     private static final int[] NNZ = new int[1];
+    /** Calls so far, to alternate the kernels' modes (only the warm-up thread runs the batches). */
+    private static int turn;
     private static final float[] X = new float[M];
     private static final float[] Y = new float[M];
     private static final double[] SHIFT = new double[M];
@@ -42,14 +44,14 @@ final class RowWarmup {
     }
 
     static final JitWarmup.Kernel PLAN_ROW_STATS = kernel("planRowStats", 8.0, () -> RowVectorKernels.planRowStats(PLAN, 0, M, COLS, TWO));
-    static final JitWarmup.Kernel DISTANCE_ROW = kernel("distanceRow", 4.0, () -> RowVectorKernels.distanceRow(X, 3.0, SCALE, OUT, 0, M, (NNZ[0]++ & 1) == 0));
+    static final JitWarmup.Kernel DISTANCE_ROW = kernel("distanceRow", 4.0, () -> RowVectorKernels.distanceRow(X, 3.0, SCALE, OUT, 0, M, (turn++ & 1) == 0));
     static final JitWarmup.Kernel NORMALISED_ROW = kernel("normalisedRow", 4.0,
-            () -> RowVectorKernels.normalisedRow(PLAN, 0, M, 2.0, (NNZ[0] & 1) == 0 ? null : SCALE, Y, NNZ));
+            () -> RowVectorKernels.normalisedRow(PLAN, 0, M, 2.0, (turn++ & 1) == 0 ? null : SCALE, Y, NNZ));
     static final JitWarmup.Kernel SUM_SQUARES = kernel("sumSquares", 4.0, () -> RowVectorKernels.sumSquares(X, 0, M));
     static final JitWarmup.Kernel SCALE_INTO = kernel("scaleInto", 4.0, () -> RowVectorKernels.scaleInto(X, 0, M, 0.5, Y, 0));
     static final JitWarmup.Kernel ADD_COLUMNS = kernel("addColumns", 4.0, () -> RowVectorKernels.addColumns(X, 0, M, COLS));
     static final JitWarmup.Kernel ADD_SQUARED_COLUMNS = kernel("addSquaredColumns", 4.0,
-            () -> RowVectorKernels.addSquaredColumns(X, 0, M, (NNZ[0]++ & 1) == 0 ? null : SHIFT, COLS));
+            () -> RowVectorKernels.addSquaredColumns(X, 0, M, (turn++ & 1) == 0 ? null : SHIFT, COLS));
     static final JitWarmup.Kernel STANDARDISE_COLUMNS = kernel("standardiseColumns", 4.0,
             () -> RowVectorKernels.standardiseColumns(X, 0, M, SHIFT, SCALE, Y, 0));
 

@@ -25,7 +25,8 @@ public final class OtSolvers {
     }
 
     /**
-     * Starts getting the SIMD kernels compiled on a background thread (once per JVM; a no-op on the scalar kernels).
+     * Starts getting the SIMD kernels of the float-kernel Sinkhorn ({@link OtOptions#withScratchCost}) compiled on a
+     * background thread (once per JVM; a no-op on the scalar kernels).
      * Solves started before that is done run plain-Java twins with identical results, so calling this early (while
      * checkpoints are read, say) only saves time.
      */

@@ -33,7 +33,6 @@ public final class SinkhornKnopp implements OtSolver {
         if (!(reg > 0)) {
             throw new IllegalArgumentException("Sinkhorn needs reg > 0, got " + reg);
         }
-        if (Kernels.vector()) KernelWarmup.start();
         int n = p.n();
         int m = p.m();
         int threads = Kernels.threadsFor(o.threads(), p.n(), p.m());
@@ -54,6 +53,7 @@ public final class SinkhornKnopp implements OtSolver {
         double[][] partial = Kernels.rows(Par.blocks(n), m);
         // under withScratchCost: float kernel (half the memory traffic per iteration), plan in the cost array
         boolean single = o.scratchCost();
+        if (single && Kernels.vector()) KernelWarmup.start(); // the twinned kernels are those of the float path
         double[] c = p.cost().data();
         double[][] k = single ? null : Kernels.gibbs(c, n, m, reg, u, ktu, partial, threads);
         float[][] kf = single ? Kernels.gibbsFloat(c, n, m, reg, u, ktu, partial, threads) : null;
