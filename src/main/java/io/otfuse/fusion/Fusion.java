@@ -32,7 +32,7 @@ public final class Fusion {
     /** Fuses the models in {@code dirs} into {@code out}; returns the report. */
     public static Map<String, Object> fuse(List<Path> dirs, FusionOptions o, Path out, boolean force, ActivationSource source,
                                            Consumer<String> progress) {
-        if (!"activations".equals(o.align)) warmUp(o);
+        warmUp(o);
         o.validate(dirs.size());
         CheckpointWriter.checkDestination(out, force, dirs);
         List<Checkpoint> models = new ArrayList<>();
@@ -87,10 +87,10 @@ public final class Fusion {
     }
 
     /**
-     * Starts compiling the SIMD kernels of the solver and of the cost and map passes on a background thread: from weights
-     * as the fusion starts, while the models are opened and read; from activations when the step starts after the
-     * collection (queued beside the forward passes, the compilations raised the peak RSS). Until each kernel is compiled,
-     * its plain-Java twin runs, with the same result.
+     * Starts compiling the SIMD kernels of the solver and of the cost and map passes on a background thread as the fusion
+     * starts: from weights while the models are opened and read, from activations beside the forward passes of the
+     * collection, so the step after it starts with compiled kernels. Until each kernel is compiled, its plain-Java twin
+     * runs, with the same result.
      */
     static void warmUp(FusionOptions o) {
         if (o.solver != null && o.solver.startsWith("sinkhorn")) OtSolvers.warmUp();
