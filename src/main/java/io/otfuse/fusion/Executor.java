@@ -131,7 +131,6 @@ public final class Executor {
     }
 
     public Result run() {
-        Fusion.warmUp(o);
         long t0 = System.nanoTime();
         int nSpaces = plan.spaces().size();
         // last step that needs each space's map

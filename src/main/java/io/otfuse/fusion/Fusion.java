@@ -99,6 +99,7 @@ public final class Fusion {
 
     /** Plans and executes on open checkpoints, without writing. */
     public static Executor.Result fuseInMemory(List<Checkpoint> models, FusionOptions o, ActivationSource source, Consumer<String> progress) {
+        warmUp(o);
         o.validate(models.size());
         return execute(models, o, Executor.planFor(models, o), source, progress, null, null);
     }
