@@ -21,16 +21,11 @@ final class Dense {
     /** Left operands with at most this many rows are multiplied row by row ({@link RowKernels#rowsTimesMatrix}). */
     static final int FEW_ROWS = 16;
 
-    /** {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries (else a new array). */
+    /** {@link #product}, written into {@code out} when it has exactly {@code rows * cols} entries (else a new or pooled array). */
     static float[] product(float[] a, boolean ta, float[] b, boolean tb, int rows, int k, int cols, float[] out) {
         if (NativeGemm.usable((long) rows * k * cols)) return NativeGemm.product(a, ta, b, tb, rows, k, cols, out);
-        float[] c;
-        if (out != null && out.length == rows * cols) {
-            c = out;
-            java.util.Arrays.fill(c, 0f);
-        } else {
-            c = new float[rows * cols];
-        }
+        float[] c = out != null && out.length == rows * cols ? out : io.otfuse.ot.ArrayPool.floats(rows * cols);
+        java.util.Arrays.fill(c, 0f); // the kernels add into it
         // a few vectors (a bias, LayerNorm weights, position embeddings) times a map: the kernel every bias move runs,
         // instead of the blocked product (which such rare calls would keep in slow, not yet compiled code)
         if (rows <= FEW_ROWS && !ta && !tb) return RowKernels.rowsTimesMatrix(a, rows, b, k, cols, c);

@@ -132,9 +132,6 @@ public final class GroundMetric {
         return distance(a, b, metric, null, null);
     }
 
-    /** The Gram matrix of the last large distance, kept for the next one of the same size. */
-    private static final java.util.concurrent.atomic.AtomicReference<java.lang.ref.SoftReference<float[]>> GRAM = new java.util.concurrent.atomic.AtomicReference<>();
-
     /**
      * {@link #distance}, written into {@code reuse} when it has exactly {@code n * m} entries (every entry is overwritten).
      * When {@code max} is given, {@code max[0]} is set to the largest distance (NaN if any is NaN), or left as it is
@@ -149,14 +146,13 @@ public final class GroundMetric {
         double[] out = reuse != null && reuse.length == n * m ? reuse : io.otfuse.ot.ArrayPool.doubles(n * m); // every entry is written
         if (gemm) {
             // large problems: |x|^2 + |y|^2 - 2 x.y with a float GEMM (tiny rounding, clamped at 0); either layout is read in place
-            java.lang.ref.SoftReference<float[]> ref = GRAM.getAndSet(null);
-            float[] g = Dense.product(a.x, a.columns, b.x, !b.columns, n, d, m, ref == null ? null : ref.get());
+            float[] g = Dense.product(a.x, a.columns, b.x, !b.columns, n, d, m, null); // large: from ArrayPool
             boolean squared = metric.equals("sq-euclidean");
             double[] rowMax = new double[n];
             Transport.parallel(n, (lo, hi) -> {
                 for (int i = lo; i < hi; i++) rowMax[i] = RowKernels.distanceRow(g, na[i], nb, out, i * m, m, squared);
             });
-            if ((long) n * m >= 1 << 20) GRAM.set(new java.lang.ref.SoftReference<>(g));
+            io.otfuse.ot.ArrayPool.give(g); // the next large product or plan of this size is written into it
             if (max != null) {
                 double mx = 0;
                 for (double r : rowMax) mx = r > mx || r != r ? r : mx;

@@ -18,8 +18,12 @@ import java.util.Map;
 public final class ArrayPool {
     /** Shorter arrays are allocated normally (a 768 x 768 double matrix is 589 824 entries). */
     public static final int MIN_LENGTH = 1 << 19;
-    /** At most this many free arrays are kept per type and length. */
-    private static final int PER_SIZE = 2;
+    /**
+     * At most this many free arrays are kept per type and length. A ViT-B layer hands back a dozen 768 x 768 and
+     * 3072 x 768 float arrays in bursts (moves, features, products) before asking for them again; with two kept, most
+     * of them became garbage and the old generation filled with them (a full collection every second or so).
+     */
+    private static final int PER_SIZE = 8;
 
     private static final Map<Integer, ArrayDeque<SoftReference<double[]>>> DOUBLES = new HashMap<>();
     private static final Map<Integer, ArrayDeque<SoftReference<float[]>>> FLOATS = new HashMap<>();

@@ -69,4 +69,27 @@ class DistanceLayoutTest {
             }
         }
     }
+
+    /**
+     * The product path's Gram matrix goes back to {@link io.otfuse.ot.ArrayPool} after each distance and the next
+     * distance of that size writes into it: one pooled array after two calls, not a new one per call (a ViT-B fusion
+     * otherwise leaves a 3072 x 3072 float array behind for the collector in every layer), with unchanged values.
+     */
+    @Test
+    void largeDistancesReuseOnePooledGramMatrix() {
+        Random rnd = new Random(12);
+        int n = 730, m = 730, d = 40; // 532 900 entries (pooled sizes start at 524 288), 21 M multiply-adds: product path
+        float[] a = gaussian(rnd, n * d), b = gaussian(rnd, m * d);
+        double[] ref = bruteForce(a, n, b, m, d, "sq-euclidean");
+        io.otfuse.ot.ArrayPool.clear();
+        try {
+            for (int call = 0; call < 2; call++) {
+                double[] got = GroundMetric.distance(new GroundMetric.Features(a, n, d), new GroundMetric.Features(b, m, d), "sq-euclidean");
+                for (int e = 0; e < ref.length; e += 7) assertEquals(ref[e], got[e], 2e-5 * d * Math.max(1, ref[e]), "call " + call + " entry " + e);
+                assertEquals(1, io.otfuse.ot.ArrayPool.pooled(), "pooled arrays after call " + call);
+            }
+        } finally {
+            io.otfuse.ot.ArrayPool.clear();
+        }
+    }
 }
