@@ -33,7 +33,7 @@ public final class OtAdapter {
         return io.otfuse.ot.AssignmentSolver.assign(c, offset, stride, dim);
     }
 
-    /** Sinkhorn-Knopp with POT 0.8.2 semantics. */
+    /** Sinkhorn-Knopp with POT 0.8.2 semantics. Costs must be finite (the executor replaces NaN and infinities first). */
     public static TransportSolver sinkhorn(double reg, int maxIter, double stopThr) {
         return sinkhorn(reg, maxIter, stopThr, false);
     }
@@ -47,13 +47,13 @@ public final class OtAdapter {
         return new TransportSolver() {
             @Override
             public Result solve(double[] a, double[] b, double[] cost, int n, int m) {
-                return of(OtSolvers.sinkhorn(OtProblem.of(a, b, CostMatrix.of(cost, n, m)), options));
+                return of(OtSolvers.sinkhorn(OtProblem.of(a, b, CostMatrix.ofFinite(cost, n, m)), options));
             }
 
             @Override
             public Result solveForMoves(double[] a, double[] b, double[] cost, int n, int m) {
                 if (!scratchCost) return solve(a, b, cost, n, m);
-                return of(OtSolvers.sinkhorn(OtProblem.of(a, b, CostMatrix.of(cost, n, m)), options.withFloatPlan(true)));
+                return of(OtSolvers.sinkhorn(OtProblem.of(a, b, CostMatrix.ofFinite(cost, n, m)), options.withFloatPlan(true)));
             }
 
             @Override

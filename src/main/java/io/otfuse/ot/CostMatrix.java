@@ -14,6 +14,10 @@ public final class CostMatrix {
     private final double[] data;
 
     private CostMatrix(double[] data, int rows, int cols) {
+        this(data, rows, cols, true);
+    }
+
+    private CostMatrix(double[] data, int rows, int cols, boolean check) {
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("cost matrix must be non-empty, got " + rows + "x" + cols);
         }
@@ -21,7 +25,7 @@ public final class CostMatrix {
             throw new IllegalArgumentException("cost matrix " + rows + "x" + cols + " needs " + ((long) rows * cols)
                     + " entries, got " + data.length);
         }
-        for (int k = 0; k < data.length; k++) {
+        for (int k = 0; check && k < data.length; k++) {
             if (!Double.isFinite(data[k])) {
                 throw new IllegalArgumentException("cost matrix entry (" + k / cols + ", " + k % cols + ") is " + data[k]
                         + "; costs must be finite");
@@ -35,6 +39,14 @@ public final class CostMatrix {
     /** Wraps a row-major array (no copy). */
     public static CostMatrix of(double[] rowMajor, int rows, int cols) {
         return new CostMatrix(rowMajor, rows, cols);
+    }
+
+    /**
+     * Wraps a row-major array (no copy) whose entries the caller has already made sure are finite: they are not
+     * checked again (a pass over the matrix that, run once per solve, is never compiled before it is over).
+     */
+    public static CostMatrix ofFinite(double[] rowMajor, int rows, int cols) {
+        return new CostMatrix(rowMajor, rows, cols, false);
     }
 
     /** Widens a row-major float array to double. */

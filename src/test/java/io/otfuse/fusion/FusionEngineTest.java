@@ -47,6 +47,30 @@ class FusionEngineTest {
         }
     }
 
+    /**
+     * A NaN weight (accepted with allow-nonfinite) never reaches Sinkhorn, which takes the executor's costs as finite
+     * without checking them: the costs it spoils are replaced by the largest finite cost and reported, and every map is a
+     * finite plan with the right marginals.
+     */
+    @Test
+    void nonFiniteWeightsReachTheSolverAsFiniteCosts() throws Exception {
+        Path a = TinyModels.write(tmp.resolve("a"), vit48(), 4, 0.2);
+        Path b = TinyModels.write(tmp.resolve("b"), vit48(), 5, 0.2, "intermediate.dense.weight");
+        FusionOptions o = weightsOpts("official", "sinkhorn", 0.08);
+        assertThrows(OtfuseException.class, () -> Fusion.fuse(List.of(b, a), o, tmp.resolve("refused"), false, null, null));
+        o.allowNonfinite = true;
+        Fusion.fuse(List.of(b, a), o, tmp.resolve("f"), false, null, null);
+        JsonNode rep = new ObjectMapper().readTree(tmp.resolve("f").resolve("fusion-report.json").toFile());
+        int warned = 0;
+        for (JsonNode sp : rep.get("spaces")) {
+            if (sp.has("warning_nonfinite")) warned++;
+            if (!sp.has("marginal_error")) continue;
+            assertTrue(sp.get("marginal_error").isNumber() && sp.get("marginal_error").asDouble() < 1e-3, sp.get("space") + ": marginal error " + sp.get("marginal_error"));
+            assertTrue(sp.get("entropy").isNumber() && Double.isFinite(sp.get("entropy").asDouble()), sp.get("space") + ": entropy " + sp.get("entropy"));
+        }
+        assertTrue(warned > 0, "no space reports the replaced costs");
+    }
+
     @Test
     void selfFusionIsExactAsLambdaShrinksAndCloseAtTheShippedLambda() {
         Path a = TinyModels.write(tmp.resolve("a"), vit48(), 4, 0.2);
