@@ -22,8 +22,11 @@ public final class ArrayPool {
      * At most this many free arrays are kept per type and length. A ViT-B layer hands back a dozen 768 x 768 and
      * 3072 x 768 float arrays in bursts (moves, features, products) before asking for them again; with two kept, most
      * of them became garbage and the old generation filled with them (a full collection every second or so).
+     * Large arrays are kept fewer times: at most {@link #PER_SIZE_BYTES} of one size, but always two.
      */
     private static final int PER_SIZE = 8;
+    /** Bytes kept free per type and length (a 3072 x 3072 float plan: four; a BERT embedding matrix: two). */
+    private static final long PER_SIZE_BYTES = 160L << 20;
 
     private static final Map<Integer, ArrayDeque<SoftReference<double[]>>> DOUBLES = new HashMap<>();
     private static final Map<Integer, ArrayDeque<SoftReference<float[]>>> FLOATS = new HashMap<>();
@@ -100,6 +103,11 @@ public final class ArrayPool {
         return null;
     }
 
+    /** How many free arrays of {@code length} entries of {@code bytes} each are kept. */
+    static int keep(int length, int bytes) {
+        return (int) Math.max(2, Math.min(PER_SIZE, PER_SIZE_BYTES / ((long) length * bytes)));
+    }
+
     private static synchronized <T> void put(Map<Integer, ArrayDeque<SoftReference<T>>> pool, int length, T x) {
         ArrayDeque<SoftReference<T>> q = pool.computeIfAbsent(length, k -> new ArrayDeque<>());
         q.removeIf(r -> r.get() == null);
@@ -108,7 +116,7 @@ public final class ArrayPool {
                 throw new IllegalStateException("array of " + length + " entries handed back twice");
             }
         }
-        if (q.size() < PER_SIZE) {
+        if (q.size() < keep(length, x instanceof double[] ? 8 : 4)) {
             q.addLast(new SoftReference<>(x));
         }
     }

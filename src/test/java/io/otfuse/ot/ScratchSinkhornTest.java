@@ -145,4 +145,26 @@ class ScratchSinkhornTest {
         ArrayPool.clear();
         assertEquals(0, ArrayPool.pooled());
     }
+
+    /**
+     * The pool keeps up to eight free arrays of a size, fewer of the large ones (at most 160 MB of one size, but always
+     * two): a layer's bursts of small arrays come back, and a BERT embedding matrix is not kept eight times.
+     */
+    @Test
+    void poolKeepsEightOfASizeAndFewerLargeOnes() {
+        ArrayPool.clear();
+        try {
+            for (int i = 0; i < 10; i++) ArrayPool.give(new float[ArrayPool.MIN_LENGTH]);
+            assertEquals(8, ArrayPool.pooled(), "ten small arrays handed back");
+            for (int i = 0; i < 8; i++) assertEquals(ArrayPool.MIN_LENGTH, ArrayPool.floats(ArrayPool.MIN_LENGTH).length);
+            assertEquals(0, ArrayPool.pooled());
+        } finally {
+            ArrayPool.clear();
+        }
+        assertEquals(8, ArrayPool.keep(768 * 768, 8), "768 x 768 doubles, 4.7 MB");
+        assertEquals(8, ArrayPool.keep(3072 * 768, 4), "3072 x 768 floats, 9.4 MB");
+        assertEquals(4, ArrayPool.keep(3072 * 3072, 4), "3072 x 3072 floats, 37.7 MB");
+        assertEquals(2, ArrayPool.keep(3072 * 3072, 8), "3072 x 3072 doubles, 75.5 MB");
+        assertEquals(2, ArrayPool.keep(30522 * 768, 4), "a BERT-base embedding matrix, 93.8 MB");
+    }
 }
