@@ -9,6 +9,8 @@
 # OTFUSE_BENCH_XMX_VIT / OTFUSE_BENCH_XMX_BERT / OTFUSE_BENCH_XMX_ACTIVATIONS override the heaps;
 # OTFUSE_BENCH_PROFILE=true prints per-phase times; OTFUSE_BENCH_WARMUPS=N runs each fusion N times first in the same JVM
 # (diagnosis only: the time in a warm JVM).
+# Each timed fusion writes into a fresh folder (the previous repeat's output is deleted before the clock starts), as a
+# first `otfuse fuse` does; replacing an old checkpoint (deleting its weights file) is not timed.
 # The header line loads the GEMM engine (about 0.5 s) before the first row, so rows are timed with it loaded, as the
 # reference's fusion functions ran with torch imported.
 set -euo pipefail

@@ -7,6 +7,8 @@ import io.otfuse.io.Checkpoint;
 import io.otfuse.io.ByteSizes;
 import io.otfuse.io.CheckpointWriter;
 import io.otfuse.io.DType;
+import io.otfuse.io.ExitCode;
+import io.otfuse.io.OtfuseException;
 import io.otfuse.io.TensorEntry;
 import io.otfuse.ot.OtSolvers;
 import java.io.IOException;
@@ -59,17 +61,38 @@ public final class Fusion {
             }
             Executor.Result r = execute(models, o, plan, source, progress, spill, FusedSpill.scratchFor(out));
             long tw = Profile.start();
+            // the report and the map sidecar (about 9 MB of JSON for ViT-B) are encoded on a thread of their own while the
+            // weights file is forced to disk, which mostly waits on the device
+            java.util.concurrent.FutureTask<byte[][]> texts = new java.util.concurrent.FutureTask<>(() -> new byte[][] {json(r.report()), MapSidecar.bytes(r.maps())});
+            Thread encoder = new Thread(texts, "otfuse-report");
+            encoder.setDaemon(true);
+            encoder.start();
             CheckpointWriter w = new CheckpointWriter(out, force).config(r.config());
             if (spill instanceof FusedFile f) w.weightsFile(f.finish());
             else w.tensors(r.entries(dtype));
+            byte[][] text = await(texts);
             w.companionsFrom(a).maxShardBytes(shardBytes)
-                    .file(REPORT, json(r.report())).file(MapSidecar.FILE, MapSidecar.bytes(r.maps())).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
+                    .file(REPORT, text[0]).file(MapSidecar.FILE, text[1]).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
             Profile.add("write", tw);
             return r.report();
         } finally {
             for (Checkpoint c : models) c.close();
             if (spill != null) spill.close();
             NativeGemm.release();
+        }
+    }
+
+    /** The result of a task run on a thread of its own; its failure is rethrown here. */
+    private static <T> T await(java.util.concurrent.FutureTask<T> task) {
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OtfuseException(ExitCode.IO_FAILURE, "interrupted while writing the report", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException x) throw x;
+            if (e.getCause() instanceof Error x) throw x;
+            throw new IllegalStateException(e.getCause());
         }
     }
 
