@@ -211,12 +211,16 @@ public final class Executor {
 
     /** Waits for a fusing step; its failure is rethrown here. */
     private static void await(java.util.concurrent.Future<?> f) {
-        if (f == null) return;
+        if (f != null) await(f, "fusing tensors");
+    }
+
+    /** The result of work done on another thread ({@code what}, for the message if interrupted); its failure is rethrown here. */
+    static <T> T await(java.util.concurrent.Future<T> f, String what) {
         try {
-            f.get();
+            return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new OtfuseException(ExitCode.IO_FAILURE, "interrupted while fusing tensors", e);
+            throw new OtfuseException(ExitCode.IO_FAILURE, "interrupted while " + what, e);
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
             if (e.getCause() instanceof Error err) throw err;

@@ -7,8 +7,6 @@ import io.otfuse.io.Checkpoint;
 import io.otfuse.io.ByteSizes;
 import io.otfuse.io.CheckpointWriter;
 import io.otfuse.io.DType;
-import io.otfuse.io.ExitCode;
-import io.otfuse.io.OtfuseException;
 import io.otfuse.io.TensorEntry;
 import io.otfuse.ot.OtSolvers;
 import java.io.IOException;
@@ -70,7 +68,7 @@ public final class Fusion {
             CheckpointWriter w = new CheckpointWriter(out, force).config(r.config());
             if (spill instanceof FusedFile f) w.weightsFile(f.finish());
             else w.tensors(r.entries(dtype));
-            byte[][] text = await(texts);
+            byte[][] text = Executor.await(texts, "writing the report");
             w.companionsFrom(a).maxShardBytes(shardBytes)
                     .file(REPORT, text[0]).file(MapSidecar.FILE, text[1]).file(CONFIG, yaml(resolvedConfig(dirs, out, o))).write();
             Profile.add("write", tw);
@@ -79,20 +77,6 @@ public final class Fusion {
             for (Checkpoint c : models) c.close();
             if (spill != null) spill.close();
             NativeGemm.release();
-        }
-    }
-
-    /** The result of a task run on a thread of its own; its failure is rethrown here. */
-    private static <T> T await(java.util.concurrent.FutureTask<T> task) {
-        try {
-            return task.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new OtfuseException(ExitCode.IO_FAILURE, "interrupted while writing the report", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException x) throw x;
-            if (e.getCause() instanceof Error x) throw x;
-            throw new IllegalStateException(e.getCause());
         }
     }
 
