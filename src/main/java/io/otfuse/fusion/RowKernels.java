@@ -113,7 +113,8 @@ final class RowKernels {
         return s;
     }
 
-    private static double laneSum(double[] t) {
+    /** The lanes {@code t} added in lane order (shared with {@link RowVectorKernels}, so both sum alike). */
+    static double laneSum(double[] t) {
         double r = t[0];
         for (int l = 1; l < t.length; l++) r += t[l];
         return r;

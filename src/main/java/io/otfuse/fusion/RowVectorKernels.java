@@ -20,10 +20,7 @@ final class RowVectorKernels {
 
     /** The lanes of {@code a} added in lane order ({@code reduceLanes(ADD)} leaves the order to the implementation). */
     private static double sumLanes(DoubleVector a) {
-        double[] t = a.toArray();
-        double r = t[0];
-        for (int l = 1; l < t.length; l++) r += t[l];
-        return r;
+        return RowKernels.laneSum(a.toArray());
     }
 
     static boolean usable() {

@@ -104,9 +104,10 @@ public final class FuseScale {
                 return source.defaultData(family);
             }
         };
+        Path dest = work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-"));
         for (int w = Integer.getInteger("otfuse.bench.warmups", 0); w > 0; w--) { // diagnosis: fusion in a warm JVM
             long tw = System.nanoTime();
-            Fusion.fuse(ms, o, work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-")), true, timed, null);
+            Fusion.fuse(ms, o, dest, true, timed, null);
             System.out.printf("  warm-up run %.2f s%n", (System.nanoTime() - tw) / 1e9);
             collect[0] = 0; // the timed run's collection only
         }
@@ -125,7 +126,6 @@ public final class FuseScale {
         });
         sampler.setDaemon(true);
         if (Boolean.getBoolean("otfuse.profile")) sampler.start(); // only for the profile line: the row's peak RSS is VmHWM
-        Path dest = work.resolve("fused-" + label.replaceAll("[^a-z0-9.]+", "-"));
         // a fresh destination, as for a first `otfuse fuse`: replacing the previous run's checkpoint (deleting its
         // weights file, about 0.1 s for ViT-B) is not part of the fusion
         io.otfuse.io.AtomicFiles.deleteTree(dest);
